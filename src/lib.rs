@@ -1,0 +1,15 @@
+//! libflowbb: lossless image compression with Flow++ and local bits-back coding.
+//!
+//! The crate is laid out by concept; see `docs/ARCHITECTURE.md` for the data flow.
+
+pub mod error;
+pub mod image;
+
+pub use error::{Error, Result};
+pub use image::Image;
+
+/// Crate version, as in `Cargo.toml`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(feature = "torch")]
+pub use tch;
