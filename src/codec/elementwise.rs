@@ -148,20 +148,23 @@ impl Elementwise for Affine<'_> {
     }
 }
 
-/// The mixture-of-logistics CDF, element `i` with `k` components at `params[i*3k..(i+1)*3k]`
-/// laid out as k logits, k means, k log-scales.
+/// The mixture-of-logistics CDF; element `i` has `k` components at `[i*k, (i+1)*k)` of each of
+/// `logits`, `means` and `log_scales`.
 pub struct MixLogisticCdf<'a> {
     pub k: usize,
-    pub params: &'a [f64],
+    pub logits: &'a [f64],
+    pub means: &'a [f64],
+    pub log_scales: &'a [f64],
 }
 
 impl MixLogisticCdf<'_> {
     /// Log-weights, means and inverse scales of element `i` (log-softmax of the logits, log-scales
     /// clamped below at [`MIN_LOG_SCALE`]).
     fn components(&self, i: usize, lw: &mut [f64], mu: &mut [f64], inv_s: &mut [f64]) {
-        let p = &self.params[i * 3 * self.k..(i + 1) * 3 * self.k];
-        let (logits, rest) = p.split_at(self.k);
-        let (means, log_scales) = rest.split_at(self.k);
+        let r = i * self.k..(i + 1) * self.k;
+        let logits = &self.logits[r.clone()];
+        let means = &self.means[r.clone()];
+        let log_scales = &self.log_scales[r];
         let m = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let lse = m + logits.iter().map(|l| (l - m).exp()).sum::<f64>().ln();
         for j in 0..self.k {
@@ -293,23 +296,32 @@ mod tests {
     #[test]
     fn mixture_cdf_inverts_in_the_body_and_the_tails() {
         let k = 4;
-        let mut params = Vec::new();
+        let (mut logits, mut means, mut log_scales) = (Vec::new(), Vec::new(), Vec::new());
         let xs: Vec<f64> = (-40..40).map(|v| v as f64 * 0.37).collect();
         for i in 0..xs.len() {
             let s = i as f64 * 0.1;
-            params.extend_from_slice(&[0.1, -0.3, 1.0 + s.sin(), 0.0]);
-            params.extend_from_slice(&[-2.0, 0.5, 1.0, s.cos() * 3.0]);
-            params.extend_from_slice(&[-1.0, 0.0, 0.5, -3.0]);
+            logits.extend_from_slice(&[0.1, -0.3, 1.0 + s.sin(), 0.0]);
+            means.extend_from_slice(&[-2.0, 0.5, 1.0, s.cos() * 3.0]);
+            log_scales.extend_from_slice(&[-1.0, 0.0, 0.5, -3.0]);
         }
-        let f = MixLogisticCdf { k, params: &params };
+        let f = MixLogisticCdf {
+            k,
+            logits: &logits,
+            means: &means,
+            log_scales: &log_scales,
+        };
         check_inverse(&f, &xs, 1e-7);
         check_logd(&f, &xs);
     }
 
     #[test]
     fn inverse_never_returns_nan_at_the_ends_of_the_unit_interval() {
-        let params = [0.0, 0.0, -1.0, 1.0, -7.0, -7.0];
-        let f = MixLogisticCdf { k: 2, params: &params };
+        let f = MixLogisticCdf {
+            k: 2,
+            logits: &[0.0, 0.0],
+            means: &[-1.0, 1.0],
+            log_scales: &[-7.0, -7.0],
+        };
         for c in [0.0, 1e-300, 2.0f64.powi(-33), 0.5, 1.0 - 2.0f64.powi(-33), 1.0] {
             assert!(f.inverse(0, c).is_finite(), "c = {c}");
         }
