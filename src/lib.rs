@@ -3,6 +3,7 @@
 //! The crate is laid out by concept; see `docs/ARCHITECTURE.md` for the data flow.
 
 pub mod ans;
+pub mod codec;
 pub mod error;
 pub mod image;
 

@@ -566,6 +566,74 @@ fn log_abs_det(m: &[f64], c: usize) -> f64 {
 mod tests {
     use super::*;
 
+    /// Net bits of one elementwise bits-back step against -sum log2 f'(x).
+    fn step_overhead(f: &dyn Elementwise, xs: &[f64], input: On, output: On) -> f64 {
+        let mut streams = Streams::new(1, 5);
+        let mut s = Session::new(&mut streams, -32, 8, -14).unwrap();
+        let g = *s.grid(input);
+        let syms: Vec<u64> = xs.iter().map(|&x| g.symbol(x).unwrap()).collect();
+        // Warm the stream so bits-back decoding does not draw initial bits.
+        let warm: Vec<u64> = (0..4000u64).map(|i| (i * 7919) % 1000).collect();
+        s.streams.encode_uniform(1000, &warm).unwrap();
+        let before = s.streams.len_bits() as f64;
+        s.log_bound = 0.0;
+        s.encode_elementwise(f, &syms, input, output).unwrap();
+        let net = s.streams.len_bits() as f64 - before;
+        let ideal = -s.log_bound / std::f64::consts::LN_2;
+        (net - ideal) / xs.len() as f64
+    }
+
+    #[test]
+    fn gaussian_decode_gains_its_information() {
+        let g = Grid::new(32, -256.0, 256.0).unwrap();
+        let n = 20000;
+        let mut streams = Streams::new(1, 9);
+        let warm: Vec<u64> = (0..200_000u64).map(|i| (i * 7919 + i * i) % 1_000_003).collect();
+        streams.encode_uniform(1_000_003, &warm).unwrap();
+        for std_bins in [1e3, 2f64.powi(18), 1e7] {
+            let std = std_bins * g.delta();
+            let means: Vec<f64> = (0..n).map(|i| (i as f64 * 0.013).sin() * 100.0).collect();
+            let stds = vec![std; n];
+            let before = streams.len_bits() as f64;
+            let mut out = vec![0u64; n];
+            streams.decode_gaussian(&g, &means, &stds, &mut out).unwrap();
+            let gained = before - streams.len_bits() as f64;
+            let info: f64 = out
+                .iter()
+                .zip(&means)
+                .map(|(&sym, &m)| {
+                    let a = (g.edge(sym) - m) / std;
+                    let b = (g.edge(sym + 1) - m) / std;
+                    let p = crate::ans::special::phi(b) - crate::ans::special::phi(a);
+                    -p.log2()
+                })
+                .sum();
+            println!("std {std_bins:e} bins: decode gained {:.6} bits/sym less than info", (info - gained) / n as f64);
+            let before = streams.len_bits() as f64;
+            streams.encode_gaussian(&g, &out, &means, &stds).unwrap();
+            let cost = streams.len_bits() as f64 - before;
+            println!("std {std_bins:e} bins: encode cost {:.6} bits/sym more than info", (cost - info) / n as f64);
+        }
+    }
+
+    #[test]
+    fn elementwise_steps_cost_their_log_derivative() {
+        let xs: Vec<f64> = (0..20000).map(|i| (i % 256) as f64 + ((i * 37) % 1000) as f64 / 1000.0).collect();
+        let o = step_overhead(&ew::ImgProc, &xs, On::Main, On::Main);
+        println!("imgproc overhead {o:.6} bits/dim");
+        assert!(o.abs() < 1e-3, "imgproc {o}");
+        let ls = vec![0.7; xs.len()];
+        let sh = vec![-3.0; xs.len()];
+        let f = ew::Affine { log_scale: &ls, shift: &sh, period: xs.len() };
+        let xs2: Vec<f64> = xs.iter().map(|x| x / 50.0 - 2.0).collect();
+        let o = step_overhead(&f, &xs2, On::Main, On::Main);
+        println!("affine overhead {o:.6} bits/dim");
+        assert!(o.abs() < 1e-3, "affine {o}");
+        let o = step_overhead(&ew::Sigmoid, &xs2, On::Main, On::Unit);
+        println!("sigmoid overhead {o:.6} bits/dim");
+        assert!(o.abs() < 1e-3, "sigmoid {o}");
+    }
+
     #[test]
     fn matrix_inverse_and_determinant_agree() {
         let m = [2.0, 1.0, 0.5, -1.0, 3.0, 0.2, 0.3, 0.1, 1.5];
