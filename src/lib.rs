@@ -2,6 +2,7 @@
 //!
 //! The crate is laid out by concept; see `docs/ARCHITECTURE.md` for the data flow.
 
+pub mod data;
 pub mod error;
 pub mod image;
 
