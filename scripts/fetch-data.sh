@@ -142,14 +142,16 @@ fi
 
 build() {
     local split="$1" kind="$2" size="$3"
+    shift 3
     local out="$data/$split-$kind$size.fbd"
     [[ -e "$out" ]] && return 0
-    "$flowbb" data build "$raw/$split" -o "$out" --kind "$kind" --size "$size"
+    "$flowbb" data build "$raw/$split" -o "$out" --kind "$kind" --size "$size" "$@"
 }
 build train patches 32
 build train downsampled 32
 build train downsampled 64
-build test patches 32
+# The test photographs are lossless: their patches are cut at their own resolution.
+build test patches 32 --short-side 0
 build test downsampled 32
 build test downsampled 64
 ls -l "$data"/*.fbd

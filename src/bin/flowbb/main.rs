@@ -1,4 +1,32 @@
+//! `flowbb`: the command-line tool of libflowbb. Each subcommand lives in its own module; this
+//! file only parses the command line and dispatches.
+
+use clap::{Parser, Subcommand};
+
+mod data;
+
+/// Lossless image compression with Flow++ and local bits-back coding.
+#[derive(Parser)]
+#[command(name = "flowbb", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build data sets from folders of photographs.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+}
+
 fn main() {
-    let t = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
-    println!("{} {}", flowbb::VERSION, t.sum(tch::Kind::Float).double_value(&[]));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(c) => data::run(c),
+    };
+    if let Err(e) = result {
+        eprintln!("flowbb: {e}");
+        std::process::exit(1);
+    }
 }
