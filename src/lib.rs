@@ -6,6 +6,9 @@ pub mod data;
 pub mod error;
 pub mod image;
 
+#[cfg(feature = "torch")]
+pub mod flow;
+
 pub use error::{Error, Result};
 pub use image::Image;
 
