@@ -4,6 +4,7 @@
 
 pub mod ans;
 pub mod codec;
+pub mod data;
 pub mod error;
 pub mod image;
 
