@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod codec;
 mod data;
 
 /// Lossless image compression with Flow++ and local bits-back coding.
@@ -18,11 +19,20 @@ enum Command {
     /// Build data sets from folders of photographs.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Compress images into a `.fbb` archive.
+    Compress(codec::CompressArgs),
+    /// Decompress a `.fbb` archive into PNG files.
+    Decompress(codec::DecompressArgs),
+    /// Describe a `.fbb` archive without decoding it.
+    Info(codec::InfoArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Compress(a) => codec::compress(a),
+        Command::Decompress(a) => codec::decompress(a),
+        Command::Info(a) => codec::info(a),
         Command::Data(c) => data::run(c),
     };
     if let Err(e) = result {
