@@ -161,3 +161,22 @@ fn explore_overhead() {
         println!("sigma 2^{sig} streams {streams}: net {:.5} bound {:.5} diff {:.5}", s.tile_bpd, s.sample_bound_bpd, s.tile_bpd - s.sample_bound_bpd);
     }
 }
+
+#[test]
+fn black_box_round_trips_and_matches_the_bound() {
+    let cfg = FlowConfig::tiny(3, 4, 4);
+    let ims = images(3, 4, 4, 3, 8);
+    let coder = Coder::new(
+        model(&cfg, &images(8, 4, 4, 3, 9)),
+        CoderOptions {
+            algorithm: flowbb::codec::Algorithm::BlackBox,
+            streams: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (bytes, stats) = coder.compress(&ims).unwrap();
+    assert_eq!(coder.decompress(&bytes).unwrap(), ims);
+    println!("black box: {stats:?}");
+    assert!((stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.05, "{stats:?}");
+}

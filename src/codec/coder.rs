@@ -36,6 +36,9 @@ pub struct CoderOptions {
     /// When set, every this many images start an independent chunk with its own streams and
     /// initial bits; otherwise all images share one bits-back chain.
     pub chunk_images: Option<usize>,
+    /// Local bits-back algorithm: the compositional method (default), or the black box (whole
+    /// flow Jacobian per image; a slow baseline for small images).
+    pub algorithm: Algorithm,
 }
 
 impl Default for CoderOptions {
@@ -48,6 +51,7 @@ impl Default for CoderOptions {
             device: Device::Cpu,
             seed: 0,
             chunk_images: None,
+            algorithm: Algorithm::Compositional,
         }
     }
 }
@@ -110,6 +114,8 @@ pub fn info(bytes: &[u8]) -> Result<ArchiveInfo> {
 /// networks on its own thread pool.
 pub struct Coder {
     model: FlowModel,
+    /// The model in f64, for the black-box algorithm.
+    model64: Option<FlowModel>,
     opts: CoderOptions,
     model_fingerprint: u64,
 }
@@ -158,9 +164,15 @@ impl Coder {
         if model.device() != opts.device {
             model.set_device(opts.device);
         }
-        let model_fingerprint = fnv1a(FNV_OFFSET, &model.to_bytes()?);
+        let bytes = model.to_bytes()?;
+        let model_fingerprint = fnv1a(FNV_OFFSET, &bytes);
+        let model64 = match opts.algorithm {
+            Algorithm::BlackBox => Some(FlowModel::from_bytes(&bytes, opts.device, Kind::Double)?),
+            Algorithm::Compositional => None,
+        };
         Ok(Coder {
             model,
+            model64,
             opts,
             model_fingerprint,
         })
@@ -179,6 +191,14 @@ impl Coder {
     /// Fingerprint of the model's weights and configuration, as written into archives.
     pub fn model_fingerprint(&self) -> u64 {
         self.model_fingerprint
+    }
+
+    /// Tiles per batch: one for the black box, which codes image by image.
+    fn batch_size(&self) -> usize {
+        match self.opts.algorithm {
+            Algorithm::BlackBox => 1,
+            Algorithm::Compositional => self.opts.batch_size,
+        }
     }
 
     fn tile_shape(&self) -> (u32, u32, u32) {
@@ -310,7 +330,7 @@ impl Coder {
                 RANGE_LOG2,
                 self.opts.sigma_log2,
             )?;
-            for batch in tiles.chunks(self.opts.batch_size) {
+            for batch in tiles.chunks(self.batch_size()) {
                 let flat: Vec<u8> = batch.iter().flat_map(|t| t.iter().copied()).collect();
                 let x = Tensor::from_slice(&flat).reshape([
                     batch.len() as i64,
@@ -318,7 +338,10 @@ impl Coder {
                     th as i64,
                     tw as i64,
                 ]);
-                session.encode_batch(&self.model, &x)?;
+                match &self.model64 {
+                    Some(m64) => session.encode_image_blackbox(m64, &x)?,
+                    None => session.encode_batch(&self.model, &x)?,
+                }
                 done += batch.len();
                 progress(done, total_tiles);
             }
@@ -339,9 +362,9 @@ impl Coder {
                     delta_log2: self.opts.delta_log2,
                     range_log2: RANGE_LOG2,
                     streams: self.opts.streams as u32,
-                    batch_size: self.opts.batch_size as u32,
+                    batch_size: self.batch_size() as u32,
                     seed: self.opts.seed,
-                    algorithm: Algorithm::Compositional,
+                    algorithm: self.opts.algorithm,
                 },
                 tile: (th, tw, tc),
                 images: entries,
@@ -388,11 +411,16 @@ impl Coder {
                 self.tile_shape()
             )));
         }
-        if h.params.algorithm != Algorithm::Compositional {
-            return Err(Error::Unsupported(
-                "archives of the black-box algorithm are decoded by the black-box coder".into(),
-            ));
-        }
+        let blackbox = match (h.params.algorithm, &self.model64) {
+            (Algorithm::Compositional, _) => None,
+            (Algorithm::BlackBox, Some(m)) => Some(m),
+            (Algorithm::BlackBox, None) => {
+                return Err(Error::invalid(
+                    "the archive was coded with the black-box algorithm: decode it with a coder \
+                     whose algorithm is BlackBox",
+                ))
+            }
+        };
         let here = self.numerics_fingerprint()?;
         if h.numerics_fingerprint != here {
             return Err(Error::NumericsMismatch(format!(
@@ -427,10 +455,11 @@ impl Coder {
                 (0..n.div_ceil(bs)).map(|b| (b * bs, bs.min(n - b * bs))).collect();
             let mut chunk = vec![Vec::new(); n];
             for &(start, len) in batches.iter().rev() {
-                let px = session.decode_batch(
-                    &self.model,
-                    &[len as i64, tc as i64, th as i64, tw as i64],
-                )?;
+                let shape = [len as i64, tc as i64, th as i64, tw as i64];
+                let px = match blackbox {
+                    Some(m64) => session.decode_image_blackbox(m64, &shape)?,
+                    None => session.decode_batch(&self.model, &shape)?,
+                };
                 for (k, t) in px.chunks_exact(tile_len).enumerate() {
                     chunk[start + k] = t.to_vec();
                 }

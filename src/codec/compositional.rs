@@ -30,7 +30,7 @@ use crate::flow::{layers, Coupling, FlowModel, Norm, PairStep, Pointwise, Step};
 
 /// Which grid a variable lives on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum On {
+pub(super) enum On {
     Main,
     Unit,
 }
@@ -38,24 +38,24 @@ enum On {
 /// One batch's worth of coding state: the streams, the grids and the accounting.
 pub(crate) struct Session<'a> {
     pub streams: &'a mut Streams,
-    main: Grid,
-    unit: Grid,
-    sigma: f64,
+    pub(super) main: Grid,
+    pub(super) unit: Grid,
+    pub(super) sigma: f64,
     /// Log-density of the coded sample accumulated while encoding (nats): the single-sample
     /// bound at the dequantization noise the coder actually used.
     pub log_bound: f64,
     /// Seconds spent in networks (the conditioning and context networks).
     pub network_seconds: f64,
     /// Where the networks run.
-    device: tch::Device,
+    pub(super) device: tch::Device,
 }
 
-fn to_u64(t: &Tensor) -> Vec<u64> {
+pub(super) fn to_u64(t: &Tensor) -> Vec<u64> {
     let v = Vec::<i64>::try_from(t.flatten(0, -1)).expect("symbol tensors are CPU int64");
     v.into_iter().map(|s| s as u64).collect()
 }
 
-fn from_u64(v: &[u64], shape: &[i64]) -> Tensor {
+pub(super) fn from_u64(v: &[u64], shape: &[i64]) -> Tensor {
     let v: Vec<i64> = v.iter().map(|&s| s as i64).collect();
     Tensor::from_slice(&v).reshape(shape)
 }
@@ -73,7 +73,7 @@ fn to_f64(t: &Tensor) -> Vec<f64> {
 
 /// Keeps a Gaussian's mean inside the grid and its standard deviation positive and finite; the
 /// coder stays exact whatever the network produced, a bad value only costs rate.
-fn sanitize(g: &Grid, means: &mut [f64], stds: &mut [f64]) {
+pub(super) fn sanitize(g: &Grid, means: &mut [f64], stds: &mut [f64]) {
     let (lo, hi) = (g.midpoint(0), g.midpoint(g.num_bins() - 1));
     for m in means.iter_mut() {
         *m = if m.is_nan() { 0.5 * (lo + hi) } else { m.clamp(lo, hi) };
@@ -98,14 +98,14 @@ impl<'a> Session<'a> {
         })
     }
 
-    fn grid(&self, on: On) -> &Grid {
+    pub(super) fn grid(&self, on: On) -> &Grid {
         match on {
             On::Main => &self.main,
             On::Unit => &self.unit,
         }
     }
 
-    fn mids(&self, on: On, syms: &[u64]) -> Vec<f64> {
+    pub(super) fn mids(&self, on: On, syms: &[u64]) -> Vec<f64> {
         let g = self.grid(on);
         syms.iter().map(|&s| g.midpoint(s)).collect()
     }
@@ -378,7 +378,7 @@ impl<'a> Session<'a> {
 
     // ---- whole model with dequantization (Algorithm 3.4) ------------------------------------
 
-    fn context(&mut self, model: &FlowModel, x_int: &Tensor) -> Option<Tensor> {
+    pub(super) fn context(&mut self, model: &FlowModel, x_int: &Tensor) -> Option<Tensor> {
         let dq = model.dequantizer.as_ref()?;
         let start = Instant::now();
         let x = x_int.to_kind(model.kind()).to_device(model.device());
@@ -387,7 +387,7 @@ impl<'a> Session<'a> {
         Some(ctx)
     }
 
-    fn log_std_normal(&self, syms: &[u64]) -> f64 {
+    pub(super) fn log_std_normal(&self, syms: &[u64]) -> f64 {
         let c = 0.5 * (2.0 * std::f64::consts::PI).ln();
         syms.iter()
             .map(|&s| {
@@ -483,7 +483,7 @@ impl<'a> Session<'a> {
         Ok(pixels)
     }
 
-    fn main_bits(&self) -> u32 {
+    pub(super) fn main_bits(&self) -> u32 {
         (1.0 / self.main.delta()).log2().round() as u32
     }
 }

@@ -14,6 +14,8 @@ pub mod elementwise;
 #[cfg(feature = "torch")]
 mod compositional;
 #[cfg(feature = "torch")]
+mod blackbox;
+#[cfg(feature = "torch")]
 mod coder;
 
 pub use archive::{Algorithm, Archive, CoderParams, Header, ImageEntry};
