@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod data;
+mod train;
 
 /// Lossless image compression with Flow++ and local bits-back coding.
 #[derive(Parser)]
@@ -18,12 +19,18 @@ enum Command {
     /// Build data sets from folders of photographs.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Train a model, resuming from the run folder's checkpoint when there is one.
+    Train(Box<train::TrainArgs>),
+    /// Write the averaged (EMA) weights of a checkpoint as a model file.
+    Export(train::ExportArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => data::run(c),
+        Command::Train(a) => train::run(*a),
+        Command::Export(a) => train::export(a),
     };
     if let Err(e) = result {
         eprintln!("flowbb: {e}");
