@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod data;
+mod eval;
 mod train;
 
 /// Lossless image compression with Flow++ and local bits-back coding.
@@ -23,6 +24,10 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Write the averaged (EMA) weights of a checkpoint as a model file.
     Export(train::ExportArgs),
+    /// Bits per dimension of a model on data sets (single-sample and importance-weighted).
+    Eval(eval::EvalArgs),
+    /// Draw images from a model into a PNG grid.
+    Sample(eval::SampleArgs),
 }
 
 fn main() {
@@ -31,6 +36,8 @@ fn main() {
         Command::Data(c) => data::run(c),
         Command::Train(a) => train::run(*a),
         Command::Export(a) => train::export(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Sample(a) => eval::sample(a),
     };
     if let Err(e) = result {
         eprintln!("flowbb: {e}");
