@@ -10,6 +10,8 @@ pub mod image;
 
 #[cfg(feature = "torch")]
 pub mod flow;
+#[cfg(feature = "torch")]
+pub mod train;
 
 pub use error::{Error, Result};
 pub use image::Image;

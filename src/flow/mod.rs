@@ -41,6 +41,7 @@
 
 pub mod config;
 pub mod coupling;
+pub mod default_model;
 pub mod layers;
 pub mod model;
 pub mod net;

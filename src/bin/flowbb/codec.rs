@@ -48,6 +48,9 @@ pub struct CompressArgs {
     /// Seed of the initial bits.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Code with the black-box algorithm (whole-flow Jacobian per tile; slow, a baseline).
+    #[arg(long)]
+    black_box: bool,
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
@@ -94,7 +97,11 @@ fn load_model(args: &ModelArgs) -> Result<(FlowModel, Device)> {
     }
     let model = match &args.model {
         Some(p) => FlowModel::load(p, device, Kind::Float)?,
-        None => FlowModel::default_model(device)?,
+        None => {
+            let mut m = FlowModel::default_model()?;
+            m.set_device(device);
+            m
+        }
     };
     Ok((model, device))
 }
@@ -173,6 +180,11 @@ pub fn compress(a: CompressArgs) -> Result<()> {
         device,
         seed: a.seed,
         chunk_images: a.chunk_images,
+        algorithm: if a.black_box {
+            codec::Algorithm::BlackBox
+        } else {
+            codec::Algorithm::Compositional
+        },
     };
     let coder = Coder::new(model, opts)?;
     let pb = bar(0, "compress");
@@ -219,6 +231,7 @@ pub fn decompress(a: DecompressArgs) -> Result<()> {
         model,
         CoderOptions {
             device,
+            algorithm: info.header.params.algorithm,
             ..Default::default()
         },
     )?;

@@ -5,6 +5,8 @@ use clap::{Parser, Subcommand};
 
 mod codec;
 mod data;
+mod eval;
+mod train;
 
 /// Lossless image compression with Flow++ and local bits-back coding.
 #[derive(Parser)]
@@ -25,6 +27,14 @@ enum Command {
     Decompress(codec::DecompressArgs),
     /// Describe a `.fbb` archive without decoding it.
     Info(codec::InfoArgs),
+    /// Train a model, resuming from the run folder's checkpoint when there is one.
+    Train(Box<train::TrainArgs>),
+    /// Write the averaged (EMA) weights of a checkpoint as a model file.
+    Export(train::ExportArgs),
+    /// Bits per dimension of a model on data sets (single-sample and importance-weighted).
+    Eval(eval::EvalArgs),
+    /// Draw images from a model into a PNG grid.
+    Sample(eval::SampleArgs),
 }
 
 fn main() {
@@ -34,6 +44,10 @@ fn main() {
         Command::Decompress(a) => codec::decompress(a),
         Command::Info(a) => codec::info(a),
         Command::Data(c) => data::run(c),
+        Command::Train(a) => train::run(*a),
+        Command::Export(a) => train::export(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Sample(a) => eval::sample(a),
     };
     if let Err(e) = result {
         eprintln!("flowbb: {e}");
