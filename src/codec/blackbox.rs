@@ -19,9 +19,10 @@ const JACOBIAN_ROWS_PER_PASS: i64 = 64;
 
 /// `f(x)` flattened, and the Jacobian of `steps` at `x` (one example `(1, C, H, W)`) as a
 /// row-major `d x d` f64 matrix `J[i][j] = d f_i / d x_j`.
-fn jacobian(steps: &[Step], x: &Tensor, aux: Option<&Tensor>) -> (Vec<f64>, Vec<f64>) {
+fn jacobian(steps: &[Step], x: &Tensor, aux: Option<&Tensor>) -> (Vec<f64>, Vec<f64>, Vec<i64>) {
     let d = x.numel() as i64;
     let y = tch::no_grad(|| forward_steps(steps, x, aux, Mode::Eval).0);
+    let y_shape = y.size();
     let y = Vec::<f64>::try_from(y.flatten(0, -1)).expect("f64 CPU output");
     let mut jac = vec![0.0; (d * d) as usize];
     let mut row = 0;
@@ -48,7 +49,7 @@ fn jacobian(steps: &[Step], x: &Tensor, aux: Option<&Tensor>) -> (Vec<f64>, Vec<
         }
         row += k;
     }
-    (y, jac)
+    (y, jac, y_shape)
 }
 
 impl Session<'_> {
@@ -72,7 +73,7 @@ impl Session<'_> {
         if encode {
             // Jacobian at the input, its autoregressive form, bits-back decode of the output.
             let xm = self.mids(input, &syms);
-            let (mut y, jac) = jacobian(steps, &real(&xm, &shape), aux);
+            let (mut y, jac, y_shape) = jacobian(steps, &real(&xm, &shape), aux);
             let ar = ArGaussian::from_matrix(&jac, d, self.sigma)?;
             self.log_bound += log_abs_det_from_ar(&ar, self.sigma);
             let mut ones = vec![1.0; d];
@@ -82,15 +83,16 @@ impl Session<'_> {
 
             // Encode the input given the inverse flow at y-bar.
             let ym = self.mids(output, &ybar);
-            let xhat = tch::no_grad(|| inverse_steps(steps, &real(&ym, &shape), aux));
+            let xhat = tch::no_grad(|| inverse_steps(steps, &real(&ym, &y_shape), aux));
             let mut xhat = Vec::<f64>::try_from(xhat.flatten(0, -1)).expect("f64 output");
             let mut s2 = sig.clone();
             sanitize(&ig, &mut xhat, &mut s2);
             self.streams.encode_gaussian(&ig, &syms, &xhat, &s2)?;
-            Ok(from_u64(&ybar, &shape))
+            Ok(from_u64(&ybar, &y_shape))
         } else {
             let ym = self.mids(output, &syms);
             let xhat = tch::no_grad(|| inverse_steps(steps, &real(&ym, &shape), aux));
+            let x_shape = xhat.size();
             let mut xhat = Vec::<f64>::try_from(xhat.flatten(0, -1)).expect("f64 output");
             let mut s2 = sig.clone();
             sanitize(&ig, &mut xhat, &mut s2);
@@ -98,12 +100,12 @@ impl Session<'_> {
             self.streams.decode_gaussian(&ig, &xhat, &s2, &mut x)?;
 
             let xm = self.mids(input, &x);
-            let (mut y, jac) = jacobian(steps, &real(&xm, &shape), aux);
+            let (mut y, jac, _) = jacobian(steps, &real(&xm, &x_shape), aux);
             let ar = ArGaussian::from_matrix(&jac, d, self.sigma)?;
             let mut ones = vec![1.0; d];
             sanitize(&og, &mut y, &mut ones);
             self.streams.encode_ar(&og, &ar, &y, &syms)?;
-            Ok(from_u64(&x, &shape))
+            Ok(from_u64(&x, &x_shape))
         }
     }
 
