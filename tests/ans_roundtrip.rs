@@ -295,5 +295,5 @@ fn coded_bytes_are_reproducible() {
     st.encode_gaussian(&g, &syms, &means, &stds).unwrap();
     let bytes = st.to_bytes();
     let crc = crc32fast::hash(&bytes);
-    assert_eq!((bytes.len(), crc), (15704, 1538397619), "update the pinned values only with a format change");
+    assert_eq!((bytes.len(), crc), (15432, 2900758189), "update the pinned values only with a format change");
 }

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::gaussian::{check_params, ArGaussian, TwoLevel};
+use super::gaussian::{check_params, ArGaussian, TwoLevel, COARSE_BITS};
 use super::grid::Grid;
 use super::rans::{SplitMix64, Stream};
 use crate::error::{Error, Result};
@@ -81,6 +81,11 @@ impl Streams {
         self.streams.iter().map(Stream::len_bits).sum()
     }
 
+    /// Sum of [`Stream::len_bits_fractional`] over all streams (for reporting only).
+    pub fn len_bits_fractional(&self) -> f64 {
+        self.streams.iter().map(Stream::len_bits_fractional).sum()
+    }
+
     /// Initial bits drawn so far, over all streams.
     pub fn initial_bits_used(&self) -> u64 {
         self.streams.iter().map(Stream::initial_bits_used).sum()
@@ -93,7 +98,7 @@ impl Streams {
     /// | 4 | magic `FBBS` |
     /// | 2 | format version (1) |
     /// | 1 | word bits (32) |
-    /// | 1 | coarse precision bits (32) |
+    /// | 1 | precision bits of the Gaussian's coarse step (26) |
     /// | 4 | number of streams N |
     ///
     /// then for each stream: its state (u64), its number of words W (u64) and W words (u32),
@@ -104,7 +109,7 @@ impl Streams {
         out.extend_from_slice(&STREAMS_MAGIC);
         out.extend_from_slice(&STREAMS_FORMAT_VERSION.to_le_bytes());
         out.push(32);
-        out.push(32);
+        out.push(COARSE_BITS as u8);
         out.extend_from_slice(&(self.streams.len() as u32).to_le_bytes());
         for s in &self.streams {
             s.write_bytes(&mut out);
@@ -133,10 +138,13 @@ impl Streams {
                 format!("format version {version}, expected {STREAMS_FORMAT_VERSION}"),
             ));
         }
-        if bytes[6] != 32 || bytes[7] != 32 {
+        if bytes[6] != 32 || bytes[7] as u32 != COARSE_BITS {
             return Err(Error::corrupt(
                 what,
-                format!("word/precision bits {}/{}, expected 32/32", bytes[6], bytes[7]),
+                format!(
+                    "word/precision bits {}/{}, expected 32/{COARSE_BITS}",
+                    bytes[6], bytes[7]
+                ),
             ));
         }
         let n = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
