@@ -81,3 +81,23 @@ const PHI_BITS: [u64; 9] = [
     4607170259999472933,
     4607182418800015531,
 ];
+
+#[test]
+fn coding_cdf_agrees_with_the_accurate_cdf_and_is_monotone() {
+    use flowbb::ans::special::phi_coding;
+    let mut prev = 0.0;
+    let mut worst: f64 = 0.0;
+    let mut z = -12.0;
+    while z < 12.0 {
+        let p = phi_coding(z);
+        let tol = if z.abs() < 8.0 { 0.0 } else { 6.3e-16 };
+        worst = worst.max((p - phi(z)).abs() - tol);
+        assert!(p >= prev, "coding CDF decreases at {z}");
+        prev = p;
+        z += 1.0 / 8192.0 + 1e-7;
+    }
+    assert!(worst < 6e-16, "largest difference {worst:e}");
+    for &(z, want) in PHI_REFERENCE {
+        assert!((phi_coding(z) - want).abs() < 2e-16, "z = {z}");
+    }
+}

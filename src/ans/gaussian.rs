@@ -26,8 +26,8 @@
 //!
 //! Both steps are exact bijections between symbols and stream contents, so decoding from any
 //! stream yields some bin of the grid and re-encoding it restores that stream bit for bit,
-//! which is what bits-back coding relies on. The CDF is [`special::phi`], deterministic across
-//! platforms.
+//! which is what bits-back coding relies on. The CDF is [`special::phi_coding`], deterministic
+//! across platforms.
 
 use super::grid::{pow2, Grid};
 use super::rans::Stream;
@@ -141,7 +141,7 @@ impl<'g> TwoLevel<'g> {
         } else if k >= self.buckets {
             1.0
         } else {
-            special::phi((self.grid.edge(k << self.m) - self.mean) / self.std)
+            special::phi_coding((self.grid.edge(k << self.m) - self.mean) / self.std)
         }
     }
 

@@ -10,6 +10,8 @@
 //! 1e-15 on `[0, 8]` and a few 1e-14 further out, where rounding of `z^2/2` dominates. The lower
 //! tail is computed as `Q(-z)`, so small probabilities keep their relative accuracy.
 
+use super::normal_table::{TABLE, TABLE_LO, TABLE_PIECES, TABLE_SCALE};
+
 /// High part of ln 2, with enough trailing zero bits that `k * LN2_HI` is exact for |k| < 2^11.
 const LN2_HI: f64 = 0.6931467056274414;
 /// ln 2 - LN2_HI.
@@ -249,6 +251,39 @@ pub fn phi(z: f64) -> f64 {
         normal_tail_pos(-z)
     } else {
         1.0 - normal_tail_pos(z)
+    }
+}
+
+/// The standard normal CDF as the coder evaluates it: a table of degree-9 Taylor polynomials
+/// on 128 pieces of width 1/8 over `[-8, 8)` (`scripts/fit_normal_table.py`), 0 below and 1
+/// above.
+///
+/// Its absolute error is a few 1e-16 inside the table and below `Phi(-8) = 6.3e-16` outside
+/// (the coder needs absolute, not relative, accuracy: it quantizes CDF values to multiples of
+/// about 2^-26). It is deterministic like [`phi`], non-decreasing, in `[0, 1]`, and several
+/// times faster.
+#[inline(always)]
+pub fn phi_coding(z: f64) -> f64 {
+    let u = (z - TABLE_LO) * TABLE_SCALE;
+    if u >= 0.0 && u < TABLE_PIECES as f64 {
+        let i = u as usize;
+        let t = u - i as f64 - 0.5;
+        let c = &TABLE[i];
+        let mut p = c[9];
+        p = p * t + c[8];
+        p = p * t + c[7];
+        p = p * t + c[6];
+        p = p * t + c[5];
+        p = p * t + c[4];
+        p = p * t + c[3];
+        p = p * t + c[2];
+        p = p * t + c[1];
+        p = p * t + c[0];
+        p.clamp(0.0, 1.0)
+    } else if z < 0.0 {
+        0.0
+    } else {
+        1.0
     }
 }
 
