@@ -77,10 +77,12 @@ pub(crate) struct TwoLevel<'g> {
     grid: &'g Grid,
     mean: f64,
     std: f64,
+    /// `1 / std`, so that each CDF argument costs a multiplication.
+    inv_std: f64,
     /// Bins per bucket, log2.
     m: u32,
-    /// Bucket width as a real.
-    width: f64,
+    /// Buckets per unit of the reals (a power of two, so multiplying by it is exact).
+    inv_width: f64,
     /// Number of buckets on the grid.
     buckets: u64,
     /// First and last bucket of the window.
@@ -99,15 +101,16 @@ impl<'g> TwoLevel<'g> {
     pub(crate) fn new(grid: &'g Grid, mean: f64, std: f64) -> TwoLevel<'g> {
         let log_ratio = floor_log2(std) as i64 + grid.bits() as i64;
         let m = (log_ratio - BUCKET_SHIFT as i64).clamp(0, 63) as u32;
-        let width = pow2(m as i32 - grid.bits() as i32);
+        let inv_width = pow2(grid.bits() as i32 - m as i32);
         let buckets = ((grid.num_bins() - 1) >> m) + 1;
         let to_bucket = |x: f64| -> u64 {
-            let a = (x - grid.lo()) / width;
+            let a = (x - grid.lo()) * inv_width;
             if a >= 0.0 {
                 if a >= buckets as f64 {
                     buckets - 1
                 } else {
-                    a as u64
+                    // Below 2^52 here, so the signed conversion (faster) is exact.
+                    a as i64 as u64
                 }
             } else {
                 0
@@ -122,8 +125,9 @@ impl<'g> TwoLevel<'g> {
             grid,
             mean,
             std,
+            inv_std: 1.0 / std,
             m,
-            width,
+            inv_width,
             buckets,
             k0,
             k1,
@@ -141,14 +145,15 @@ impl<'g> TwoLevel<'g> {
         } else if k >= self.buckets {
             1.0
         } else {
-            special::phi_coding((self.grid.edge(k << self.m) - self.mean) / self.std)
+            special::phi_coding((self.grid.edge(k << self.m) - self.mean) * self.inv_std)
         }
     }
 
     /// Cumulative frequency where bucket `k` starts, for `k` in `[k0, k1 + 1]`.
     #[inline(always)]
     fn start(&self, k: u64) -> u64 {
-        (self.free * self.cdf(k)).floor() as u64 + self.has_lo + (k - self.k0)
+        // The product is in [0, free]; the conversion truncates, which is floor here.
+        (self.free * self.cdf(k)) as i64 as u64 + self.has_lo + (k - self.k0)
     }
 
     /// Number of bins in bucket `k` and its first bin.
@@ -202,11 +207,11 @@ impl<'g> TwoLevel<'g> {
         // Starting guess from the approximate quantile; the search below makes it exact.
         let p = (slot as f64 + 0.5) * (1.0 / COARSE_TOTAL as f64);
         let x = self.mean + self.std * special::normal_quantile_approx(p);
-        let g = (x - self.grid.lo()) / self.width;
+        let g = (x - self.grid.lo()) * self.inv_width;
         let guess = if g >= self.k1 as f64 {
             self.k1
         } else if g >= self.k0 as f64 {
-            g as u64
+            g as i64 as u64
         } else {
             self.k0
         };

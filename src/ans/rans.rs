@@ -162,6 +162,17 @@ impl Stream {
         self.state = ((self.state / freq) << precision) + (self.state % freq) + start;
     }
 
+    /// Encodes `bits` raw bits `value` (a uniform symbol in `[0, 2^bits)`, `1 <= bits <= 32`).
+    #[inline(always)]
+    pub(crate) fn push_bits(&mut self, value: u64, bits: u32) {
+        debug_assert!((1..=MAX_PRECISION).contains(&bits) && value >> bits == 0);
+        if (self.state >> (64 - bits)) != 0 {
+            self.words.push(self.state as u32);
+            self.state >>= WORD_BITS;
+        }
+        self.state = (self.state << bits) | value;
+    }
+
     /// The slot (in `[0, 2^precision)`) that the next decode at this precision falls into.
     #[inline(always)]
     pub(crate) fn peek(&self, precision: u32) -> u64 {
@@ -245,7 +256,7 @@ impl Stream {
         if n.is_power_of_two() && n <= 1 << 32 {
             let bits = n.trailing_zeros();
             if bits > 0 {
-                self.push(sym, 1, bits);
+                self.push_bits(sym, bits);
             }
             return;
         }
