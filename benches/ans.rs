@@ -87,7 +87,12 @@ fn main() {
             black_box(&s);
         });
         assert_eq!(out, syms);
-        rows.push((format!("flowbb two-level, {streams} stream(s)"), enc, dec, bits));
+        rows.push((
+            format!("flowbb two-level, {streams} stream(s)"),
+            enc,
+            dec,
+            bits,
+        ));
     }
 
     // constriction: leaky quantized Gaussian at 32-bit precision over +-8 std, on symbols
@@ -126,16 +131,27 @@ fn main() {
     let dec = time_ns(reps, n, || {
         let mut c = coder.clone();
         decoded = c
-            .decode_symbols(rel.iter().map(|&(_, f)| quantizer.quantize(Gaussian::new(f, std_bins))))
+            .decode_symbols(
+                rel.iter()
+                    .map(|&(_, f)| quantizer.quantize(Gaussian::new(f, std_bins))),
+            )
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
     });
     assert!(decoded.iter().zip(&rel).all(|(d, r)| *d == r.0));
-    rows.push(("constriction LeakyQuantizer u32/64, P=32".to_string(), enc, dec, bits));
+    rows.push((
+        "constriction LeakyQuantizer u32/64, P=32".to_string(),
+        enc,
+        dec,
+        bits,
+    ));
 
     println!();
     println!("discretized Gaussian, std 2^18 bins, delta 2^-32, {n} symbols, {threads} threads");
-    println!("{:<42} {:>12} {:>12} {:>14}", "coder", "encode ns/sym", "decode ns/sym", "bits/symbol");
+    println!(
+        "{:<42} {:>12} {:>12} {:>14}",
+        "coder", "encode ns/sym", "decode ns/sym", "bits/symbol"
+    );
     for (name, enc, dec, bits) in &rows {
         println!("{name:<42} {enc:>12.1} {dec:>12.1} {bits:>14.6}");
     }

@@ -74,25 +74,46 @@ fn overhead_at_std_2_pow_18_bins_is_below_1e_minus_4_bits() {
          overhead {overhead:.3e} bits/symbol"
     );
     assert!(overhead <= 1e-4, "overhead {overhead:e} bits/symbol");
-    assert!(overhead > -1e-4, "codelength below the entropy: {overhead:e}");
+    assert!(
+        overhead > -1e-4,
+        "codelength below the entropy: {overhead:e}"
+    );
 }
 
 #[test]
 fn overhead_stays_small_for_narrow_and_wide_gaussians() {
-    for (std_bins, tol) in [(0.3, 1e-3), (5.0, 1e-3), (200.0, 1e-3), (2f64.powi(30), 1e-3)] {
+    for (std_bins, tol) in [
+        (0.3, 1e-3),
+        (5.0, 1e-3),
+        (200.0, 1e-3),
+        (2f64.powi(30), 1e-3),
+    ] {
         let (measured, ideal) = measure(100_000, std_bins, 7);
         let overhead = measured - ideal;
         println!("std {std_bins} bins: measured {measured:.6}, ideal {ideal:.6}, overhead {overhead:.3e}");
-        assert!(overhead.abs() <= tol, "std {std_bins} bins: overhead {overhead:e}");
+        assert!(
+            overhead.abs() <= tol,
+            "std {std_bins} bins: overhead {overhead:e}"
+        );
     }
 }
 
 #[test]
 fn uniform_codelength_matches_log2_n() {
     let mut rng = Rng(3);
-    for n in [3u64, 1000, 65_537, (1 << 20) - 1, (1 << 20) + 1, 1_000_000_007, (1 << 40) + 3] {
+    for n in [
+        3u64,
+        1000,
+        65_537,
+        (1 << 20) - 1,
+        (1 << 20) + 1,
+        1_000_000_007,
+        (1 << 40) + 3,
+    ] {
         let count = 100_000;
-        let syms: Vec<u64> = (0..count).map(|_| ((rng.next() as u128 * n as u128) >> 64) as u64).collect();
+        let syms: Vec<u64> = (0..count)
+            .map(|_| ((rng.next() as u128 * n as u128) >> 64) as u64)
+            .collect();
         let mut st = Streams::new(1, 9);
         let before = st.len_bits_fractional();
         st.encode_uniform(n, &syms).unwrap();

@@ -223,10 +223,16 @@ fn single_autoregressive_vector_is_coded_on_stream_zero() {
     let mut y = vec![0; c];
     st.decode_ar(&g, &ar, &base, &mut y).unwrap();
     for i in 1..4 {
-        assert_eq!(st.stream(i).unwrap().state(), fresh.stream(i).unwrap().state());
+        assert_eq!(
+            st.stream(i).unwrap().state(),
+            fresh.stream(i).unwrap().state()
+        );
     }
     st.encode_ar(&g, &ar, &base, &y).unwrap();
-    assert_eq!(st.stream(0).unwrap().state(), fresh.stream(0).unwrap().state());
+    assert_eq!(
+        st.stream(0).unwrap().state(),
+        fresh.stream(0).unwrap().state()
+    );
 }
 
 #[test]
@@ -265,7 +271,9 @@ fn invalid_inputs_are_errors_and_leave_streams_unchanged() {
     let mut st = Streams::new(2, 0);
     let before = st.to_bytes();
     assert!(st.encode_gaussian(&g, &[256], &[0.5], &[0.1]).is_err());
-    assert!(st.encode_gaussian(&g, &[1, 2], &[0.5, 0.5], &[0.1, 0.0]).is_err());
+    assert!(st
+        .encode_gaussian(&g, &[1, 2], &[0.5, 0.5], &[0.1, 0.0])
+        .is_err());
     assert!(st.encode_gaussian(&g, &[1], &[f64::NAN], &[0.1]).is_err());
     assert!(st.encode_gaussian(&g, &[1], &[0.5], &[]).is_err());
     assert!(st.encode_uniform(10, &[3, 10]).is_err());
@@ -295,5 +303,9 @@ fn coded_bytes_are_reproducible() {
     st.encode_gaussian(&g, &syms, &means, &stds).unwrap();
     let bytes = st.to_bytes();
     let crc = crc32fast::hash(&bytes);
-    assert_eq!((bytes.len(), crc), (15432, 2900758189), "update the pinned values only with a format change");
+    assert_eq!(
+        (bytes.len(), crc),
+        (15432, 2900758189),
+        "update the pinned values only with a format change"
+    );
 }

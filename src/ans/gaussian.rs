@@ -47,7 +47,9 @@ const BUCKET_SHIFT: i32 = 6;
 #[inline]
 pub(crate) fn check_params(mean: f64, std: f64, index: usize) -> Result<()> {
     if !mean.is_finite() {
-        return Err(Error::invalid(format!("Gaussian mean {mean} at index {index} is not finite")));
+        return Err(Error::invalid(format!(
+            "Gaussian mean {mean} at index {index} is not finite"
+        )));
     }
     if !(std.is_finite() && std > 0.0) {
         return Err(Error::invalid(format!(
@@ -415,7 +417,9 @@ fn lower_factor(m: &[f64], c: usize) -> Result<Vec<f64>> {
         }
         let norm = norm2.sqrt();
         if norm == 0.0 {
-            return Err(Error::invalid(format!("AR matrix is singular (column {k})")));
+            return Err(Error::invalid(format!(
+                "AR matrix is singular (column {k})"
+            )));
         }
         let akk = a[k * c + k];
         let alpha = if akk > 0.0 { -norm } else { norm };
@@ -458,7 +462,9 @@ mod tests {
     fn ar_factor_reproduces_covariance() {
         let c = 4;
         let m: Vec<f64> = (0..c * c)
-            .map(|i| ((i * 7 + 3) % 11) as f64 / 5.0 - 1.0 + if i % (c + 1) == 0 { 2.0 } else { 0.0 })
+            .map(|i| {
+                ((i * 7 + 3) % 11) as f64 / 5.0 - 1.0 + if i % (c + 1) == 0 { 2.0 } else { 0.0 }
+            })
             .collect();
         let l = lower_factor(&m, c).unwrap();
         for i in 0..c {

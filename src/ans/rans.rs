@@ -266,7 +266,11 @@ impl Stream {
         if k > 0 {
             // Low part first, so that the decoder sees the high part first.
             let last = (n - 1) >> k;
-            let count = if q == last { n - (last << k) } else { 1u64 << k };
+            let count = if q == last {
+                n - (last << k)
+            } else {
+                1u64 << k
+            };
             self.push_uniform(count, r);
         }
         let start = uniform_start(n, k, q);
@@ -297,7 +301,11 @@ impl Stream {
             return Ok(q);
         }
         let last = (n - 1) >> k;
-        let count = if q == last { n - (last << k) } else { 1u64 << k };
+        let count = if q == last {
+            n - (last << k)
+        } else {
+            1u64 << k
+        };
         let r = self.pop_uniform(count)?;
         Ok((q << k) | r)
     }
@@ -333,9 +341,8 @@ impl Stream {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        let stream = Stream::from_parts(state, words).map_err(|_| {
-            Error::corrupt(what(), format!("state {state:#x} is below 2^32"))
-        })?;
+        let stream = Stream::from_parts(state, words)
+            .map_err(|_| Error::corrupt(what(), format!("state {state:#x} is below 2^32")))?;
         Ok((stream, 16 + 4 * count))
     }
 }

@@ -16,8 +16,6 @@ use super::normal_table::{TABLE, TABLE_LO, TABLE_PIECES, TABLE_SCALE};
 const LN2_HI: f64 = 0.6931467056274414;
 /// ln 2 - LN2_HI.
 const LN2_LO: f64 = 4.7493250390316726e-07;
-/// 1 / ln 2.
-const LOG2_E: f64 = 1.4426950408889634;
 /// 1 / sqrt(2 pi).
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
 
@@ -146,7 +144,7 @@ pub fn exp(x: f64) -> f64 {
         return f64::INFINITY;
     }
     // Range reduction x = k ln 2 + r with |r| <= ln(2)/2.
-    let kf = round_half_away(x * LOG2_E);
+    let kf = round_half_away(x * std::f64::consts::LOG2_E);
     let k = kf as i32;
     let r = (x - kf * LN2_HI) - kf * LN2_LO;
     // Taylor polynomial of degree 13 (remainder below 4e-18 on the reduced range).
@@ -274,7 +272,7 @@ pub fn phi_coding(z: f64) -> f64 {
 #[inline(always)]
 fn lower_half(z: f64) -> f64 {
     let u = (z - TABLE_LO) * TABLE_SCALE;
-    if !(u >= 0.0) {
+    if u.is_nan() || u < 0.0 {
         return 0.0;
     }
     let i = (u as usize).min(TABLE_PIECES - 1);
@@ -334,7 +332,11 @@ pub fn normal_density(z: f64) -> f64 {
 /// logarithm: its inaccuracy or platform dependence changes the search path, never a result.
 /// Clamps `p` into `[1e-300, 1 - 1e-16]`.
 pub fn normal_quantile_approx(p: f64) -> f64 {
-    let p = if p.is_nan() { 0.5 } else { p.clamp(1e-300, 1.0 - 1e-16) };
+    let p = if p.is_nan() {
+        0.5
+    } else {
+        p.clamp(1e-300, 1.0 - 1e-16)
+    };
     // Rational approximation in t = sqrt(-2 ln q) of the tail quantile, q = min(p, 1 - p).
     let (q, sign) = if p < 0.5 { (p, -1.0) } else { (1.0 - p, 1.0) };
     let t = (-2.0 * q.ln()).sqrt();

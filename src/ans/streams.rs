@@ -126,7 +126,10 @@ impl Streams {
     pub fn from_bytes(bytes: &[u8]) -> Result<Streams> {
         let what = "rANS streams";
         if bytes.len() < HEADER_BYTES {
-            return Err(Error::corrupt(what, format!("{} bytes is too short", bytes.len())));
+            return Err(Error::corrupt(
+                what,
+                format!("{} bytes is too short", bytes.len()),
+            ));
         }
         if bytes[0..4] != STREAMS_MAGIC {
             return Err(Error::corrupt(what, "wrong magic bytes"));
@@ -350,7 +353,7 @@ impl Streams {
         ar.check()?;
         let c = ar.c;
         check_len("AR base means", base.len(), syms.len())?;
-        if syms.len() % c != 0 {
+        if !syms.len().is_multiple_of(c) {
             return Err(Error::invalid(format!(
                 "{} AR symbols is not a multiple of the block size {c}",
                 syms.len()
@@ -367,7 +370,10 @@ impl Streams {
             .par_chunks_mut(c)
             .enumerate()
             .try_for_each(|(b, m)| -> Result<()> {
-                let y: Vec<f64> = syms[b * c..(b + 1) * c].iter().map(|&s| g.midpoint(s)).collect();
+                let y: Vec<f64> = syms[b * c..(b + 1) * c]
+                    .iter()
+                    .map(|&s| g.midpoint(s))
+                    .collect();
                 let base = &base[b * c..(b + 1) * c];
                 for (i, mi) in m.iter_mut().enumerate() {
                     *mi = ar.mean(i, base, &y);
@@ -402,7 +408,7 @@ impl Streams {
         ar.check()?;
         let c = ar.c;
         check_len("AR base means", base.len(), out.len())?;
-        if out.len() % c != 0 {
+        if !out.len().is_multiple_of(c) {
             return Err(Error::invalid(format!(
                 "{} AR symbols is not a multiple of the block size {c}",
                 out.len()
@@ -430,7 +436,9 @@ impl Streams {
 
 fn check_len(name: &str, got: usize, want: usize) -> Result<()> {
     if got != want {
-        return Err(Error::invalid(format!("{name} has {got} entries, expected {want}")));
+        return Err(Error::invalid(format!(
+            "{name} has {got} entries, expected {want}"
+        )));
     }
     Ok(())
 }
