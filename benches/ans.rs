@@ -5,7 +5,8 @@
 //! [-256, 256)), means uniform in [-200, 200], symbols drawn from each Gaussian.
 //!
 //! Run with `cargo bench --no-default-features --bench ans`. Set `ANS_BENCH_SYMBOLS` to change
-//! the number of symbols (default 10^6).
+//! the number of symbols (default 10^6) and `ANS_BENCH_REPS` the number of timed runs of which
+//! the best is shown (default 5).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -52,7 +53,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let reps = 3;
+    let reps: usize = std::env::var("ANS_BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let g = Grid::new(32, -256.0, 256.0).unwrap();
     let std_bins = (1u64 << 18) as f64;
     let std = std_bins * g.delta();

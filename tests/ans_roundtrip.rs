@@ -309,3 +309,29 @@ fn coded_bytes_are_reproducible() {
         "update the pinned values only with a format change"
     );
 }
+
+/// The black-box algorithm's size: one 3072-dimensional AR Gaussian on stream 0. Slow in the
+/// debug profile; run with `cargo test --release --no-default-features --test ans_roundtrip
+/// -- --ignored`.
+#[test]
+#[ignore]
+fn black_box_sized_autoregressive_vector_round_trips() {
+    let g = Grid::new(32, -256.0, 256.0).unwrap();
+    let mut rng = Rng(81);
+    let c = 3072;
+    let m: Vec<f64> = (0..c * c)
+        .map(|i| rng.normal() * 0.02 + if i % (c + 1) == 0 { 1.0 } else { 0.0 })
+        .collect();
+    let t = std::time::Instant::now();
+    let ar = ArGaussian::from_matrix(&m, c, 2f64.powi(-20)).unwrap();
+    println!("factorization of {c} x {c}: {:.1} s", t.elapsed().as_secs_f64());
+    let base: Vec<f64> = (0..c).map(|_| rng.normal()).collect();
+    let mut st = Streams::new(16, 3);
+    let before = st.len_bits();
+    let t = std::time::Instant::now();
+    let mut y = vec![0; c];
+    st.decode_ar(&g, &ar, &base, &mut y).unwrap();
+    st.encode_ar(&g, &ar, &base, &y).unwrap();
+    println!("decode + encode: {:.3} s", t.elapsed().as_secs_f64());
+    assert_eq!(st.len_bits(), before);
+}

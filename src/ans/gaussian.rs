@@ -338,15 +338,18 @@ impl ArGaussian {
         }
         let l = lower_factor(m, c)?;
 
-        // Row i of L^-1 by forward substitution, column by column of the identity.
-        let mut inv = vec![0.0; c * c];
+        // L^-1 by forward substitution, one column at a time, stored transposed
+        // (inv_t[col c + i] = (L^-1)_{i,col}) so that the inner sums run over contiguous memory.
+        let mut inv_t = vec![0.0; c * c];
         for col in 0..c {
             for i in col..c {
+                let row = &l[i * c..i * c + i];
+                let x = &inv_t[col * c..col * c + i];
                 let mut s = if i == col { 1.0 } else { 0.0 };
                 for j in col..i {
-                    s -= l[i * c + j] * inv[j * c + col];
+                    s -= row[j] * x[j];
                 }
-                inv[i * c + col] = s / l[i * c + i];
+                inv_t[col * c + i] = s / l[i * c + i];
             }
         }
         let mut coef = vec![0.0; c * c];
@@ -355,7 +358,7 @@ impl ArGaussian {
             let lii = l[i * c + i];
             std[i] = sigma * lii.abs();
             for j in 0..i {
-                coef[i * c + j] = -lii * inv[i * c + j];
+                coef[i * c + j] = -lii * inv_t[j * c + i];
             }
         }
         let largest = std.iter().fold(0.0f64, |a, &b| a.max(b));
@@ -401,32 +404,28 @@ impl ArGaussian {
 }
 
 /// Lower-triangular `L` (row-major) with `L L^T = M M^T`, as `R^T` of a Householder QR of `M^T`.
+///
+/// Column `k` of `M^T` is row `k` of `M`, so the reduction works on rows of a copy of `M` and
+/// every inner loop walks contiguous memory; the lower triangle of the result is `L`.
 fn lower_factor(m: &[f64], c: usize) -> Result<Vec<f64>> {
-    // a = M^T, reduced in place to R (upper triangular).
-    let mut a = vec![0.0; c * c];
-    for i in 0..c {
-        for j in 0..c {
-            a[j * c + i] = m[i * c + j];
-        }
-    }
+    // Row j of `a` holds column j of the matrix being reduced (M^T, then R).
+    let mut a = m.to_vec();
     let mut v = vec![0.0; c];
     for k in 0..c {
+        let col = &a[k * c..(k + 1) * c];
         let mut norm2 = 0.0;
-        for i in k..c {
-            norm2 += a[i * c + k] * a[i * c + k];
+        for x in &col[k..] {
+            norm2 += x * x;
         }
         let norm = norm2.sqrt();
         if norm == 0.0 {
-            return Err(Error::invalid(format!(
-                "AR matrix is singular (column {k})"
-            )));
+            return Err(Error::invalid(format!("AR matrix is singular (column {k})")));
         }
-        let akk = a[k * c + k];
-        let alpha = if akk > 0.0 { -norm } else { norm };
-        // v = x - alpha e1, normalized so that H = I - 2 v v^T / (v^T v).
+        let alpha = if col[k] > 0.0 { -norm } else { norm };
+        // Reflector H = I - 2 v v^T / (v^T v) with v = x - alpha e_k.
         let mut vnorm2 = 0.0;
         for i in k..c {
-            v[i] = a[i * c + k];
+            v[i] = col[i];
             if i == k {
                 v[i] -= alpha;
             }
@@ -434,24 +433,25 @@ fn lower_factor(m: &[f64], c: usize) -> Result<Vec<f64>> {
         }
         if vnorm2 > 0.0 {
             for j in k..c {
+                let colj = &mut a[j * c..(j + 1) * c];
                 let mut d = 0.0;
                 for i in k..c {
-                    d += v[i] * a[i * c + j];
+                    d += v[i] * colj[i];
                 }
                 let f = 2.0 * d / vnorm2;
                 for i in k..c {
-                    a[i * c + j] -= f * v[i];
+                    colj[i] -= f * v[i];
                 }
             }
         }
     }
-    let mut l = vec![0.0; c * c];
+    // R[k][j] = a[j c + k], so L[i][j] = R[j][i] = a[i c + j] for j <= i.
     for i in 0..c {
-        for j in 0..=i {
-            l[i * c + j] = a[j * c + i];
+        for j in i + 1..c {
+            a[i * c + j] = 0.0;
         }
     }
-    Ok(l)
+    Ok(a)
 }
 
 #[cfg(test)]

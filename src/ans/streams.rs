@@ -230,9 +230,18 @@ impl Streams {
     ) -> Result<()> {
         check_len("means", means.len(), syms.len())?;
         check_len("stds", stds.len(), syms.len())?;
-        check_symbols(g, syms)?;
-        for (i, (&m, &s)) in means.iter().zip(stds).enumerate() {
-            check_params(m, s, i)?;
+        let bins = g.num_bins();
+        let bad = syms.iter().zip(means).zip(stds).position(|((&s, &m), &d)| {
+            !(s < bins && m.is_finite() && d.is_finite() && d > 0.0)
+        });
+        if let Some(i) = bad {
+            if syms[i] >= bins {
+                return Err(Error::invalid(format!(
+                    "symbol {} at index {i} is not a bin of a grid with {bins} bins",
+                    syms[i]
+                )));
+            }
+            check_params(means[i], stds[i], i)?;
         }
         self.run_blocks(syms.len(), |stream, r| {
             for i in r.rev() {
