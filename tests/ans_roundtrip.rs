@@ -324,7 +324,10 @@ fn black_box_sized_autoregressive_vector_round_trips() {
         .collect();
     let t = std::time::Instant::now();
     let ar = ArGaussian::from_matrix(&m, c, 2f64.powi(-20)).unwrap();
-    println!("factorization of {c} x {c}: {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "factorization of {c} x {c}: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let base: Vec<f64> = (0..c).map(|_| rng.normal()).collect();
     let mut st = Streams::new(16, 3);
     let before = st.len_bits();

@@ -345,11 +345,8 @@ impl ArGaussian {
             for i in col..c {
                 let row = &l[i * c..i * c + i];
                 let x = &inv_t[col * c..col * c + i];
-                let mut s = if i == col { 1.0 } else { 0.0 };
-                for j in col..i {
-                    s -= row[j] * x[j];
-                }
-                inv_t[col * c + i] = s / l[i * c + i];
+                let s = if i == col { 1.0 } else { 0.0 };
+                inv_t[col * c + i] = (s - dot(&row[col..], &x[col..])) / l[i * c + i];
             }
         }
         let mut coef = vec![0.0; c * c];
@@ -403,6 +400,26 @@ impl ArGaussian {
     }
 }
 
+/// Dot product of two equally long slices in a fixed order: four interleaved partial sums,
+/// combined as `(s0 + s1) + (s2 + s3)`, then the leftover elements in order. Deterministic on
+/// every platform, and lets the compiler use vector instructions.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0f64; 4];
+    let chunks = n / 4;
+    for (ca, cb) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+        for l in 0..4 {
+            s[l] += ca[l] * cb[l];
+        }
+    }
+    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    for i in 4 * chunks..n {
+        total += a[i] * b[i];
+    }
+    total
+}
+
 /// Lower-triangular `L` (row-major) with `L L^T = M M^T`, as `R^T` of a Householder QR of `M^T`.
 ///
 /// Column `k` of `M^T` is row `k` of `M`, so the reduction works on rows of a copy of `M` and
@@ -419,7 +436,9 @@ fn lower_factor(m: &[f64], c: usize) -> Result<Vec<f64>> {
         }
         let norm = norm2.sqrt();
         if norm == 0.0 {
-            return Err(Error::invalid(format!("AR matrix is singular (column {k})")));
+            return Err(Error::invalid(format!(
+                "AR matrix is singular (column {k})"
+            )));
         }
         let alpha = if col[k] > 0.0 { -norm } else { norm };
         // Reflector H = I - 2 v v^T / (v^T v) with v = x - alpha e_k.
@@ -434,10 +453,7 @@ fn lower_factor(m: &[f64], c: usize) -> Result<Vec<f64>> {
         if vnorm2 > 0.0 {
             for j in k..c {
                 let colj = &mut a[j * c..(j + 1) * c];
-                let mut d = 0.0;
-                for i in k..c {
-                    d += v[i] * colj[i];
-                }
+                let d = dot(&v[k..], &colj[k..]);
                 let f = 2.0 * d / vnorm2;
                 for i in k..c {
                     colj[i] -= f * v[i];

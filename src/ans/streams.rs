@@ -231,9 +231,10 @@ impl Streams {
         check_len("means", means.len(), syms.len())?;
         check_len("stds", stds.len(), syms.len())?;
         let bins = g.num_bins();
-        let bad = syms.iter().zip(means).zip(stds).position(|((&s, &m), &d)| {
-            !(s < bins && m.is_finite() && d.is_finite() && d > 0.0)
-        });
+        let bad =
+            syms.iter().zip(means).zip(stds).position(|((&s, &m), &d)| {
+                !(s < bins && m.is_finite() && d.is_finite() && d > 0.0)
+            });
         if let Some(i) = bad {
             if syms[i] >= bins {
                 return Err(Error::invalid(format!(
