@@ -71,6 +71,30 @@ fn main() {
     let stds = vec![std; n];
     let threads = rayon::current_num_threads();
 
+    // Profiling aid: ANS_BENCH_ONLY=flowbb-encode or constriction-encode runs only that loop.
+    if let Ok(only) = std::env::var("ANS_BENCH_ONLY") {
+        let window = (8.0 * std_bins) as i32;
+        let quantizer = LeakyQuantizer::<f64, i32, u32, 32>::new(-window..=window);
+        let rel: Vec<(i32, f64)> = syms.iter().map(|&s| (s as i32 & 0xffff, 0.25)).collect();
+        for _ in 0..reps {
+            if only == "flowbb-encode" {
+                let mut st = Streams::new(1, 7);
+                st.encode_gaussian(&g, &syms, &means, &stds).unwrap();
+                black_box(&st);
+            } else {
+                let mut coder = DefaultAnsCoder::new();
+                coder
+                    .encode_symbols_reverse(
+                        rel.iter()
+                            .map(|&(s, f)| (s, quantizer.quantize(Gaussian::new(f, std_bins)))),
+                    )
+                    .unwrap();
+                black_box(&coder);
+            }
+        }
+        return;
+    }
+
     // This crate, one stream and one stream per core.
     let mut rows = Vec::new();
     for streams in [1, threads] {

@@ -105,24 +105,17 @@ impl<'g> TwoLevel<'g> {
         let m = (log_ratio - BUCKET_SHIFT as i64).clamp(0, 63) as u32;
         let inv_width = pow2(grid.bits() as i32 - m as i32);
         let buckets = ((grid.num_bins() - 1) >> m) + 1;
+        // Buckets are fewer than 2^52, so the signed conversions (cheaper) are exact.
+        let last = (buckets - 1) as i64 as f64;
         let to_bucket = |x: f64| -> u64 {
-            let a = (x - grid.lo()) * inv_width;
-            if a >= 0.0 {
-                if a >= buckets as f64 {
-                    buckets - 1
-                } else {
-                    // Below 2^52 here, so the signed conversion (faster) is exact.
-                    a as i64 as u64
-                }
-            } else {
-                0
-            }
+            let a = ((x - grid.lo()) * inv_width).max(0.0).min(last);
+            a as i64 as u64
         };
         let k0 = to_bucket(mean - WINDOW_STDS * std);
         let k1 = to_bucket(mean + WINDOW_STDS * std).max(k0);
         let has_lo = (k0 > 0) as u64;
         let has_hi = (k1 + 1 < buckets) as u64;
-        let free = (COARSE_TOTAL - (k1 - k0 + 1) - has_lo - has_hi) as f64;
+        let free = (COARSE_TOTAL - (k1 - k0 + 1) - has_lo - has_hi) as i64 as f64;
         TwoLevel {
             grid,
             mean,

@@ -250,7 +250,7 @@ impl Stream {
     }
 
     /// Pushes `sym < n` (callers guarantee it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_uniform(&mut self, n: u64, sym: u64) {
         debug_assert!(sym < n);
         if n.is_power_of_two() && n <= 1 << 32 {
@@ -260,6 +260,12 @@ impl Stream {
             }
             return;
         }
+        self.push_uniform_split(n, sym);
+    }
+
+    /// [`Stream::push_uniform`] for alphabets that are not powers of two up to 2^32.
+    #[inline(never)]
+    fn push_uniform_split(&mut self, n: u64, sym: u64) {
         let k = uniform_split_bits(n);
         let q = sym >> k;
         let r = sym & ((1u64 << k) - 1);
@@ -279,7 +285,7 @@ impl Stream {
     }
 
     /// Pops a symbol in `[0, n)`, `n >= 1`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop_uniform(&mut self, n: u64) -> Result<u64> {
         debug_assert!(n >= 1);
         if n.is_power_of_two() && n <= 1 << 32 {
@@ -291,6 +297,12 @@ impl Stream {
             self.pop(slot, 1, bits)?;
             return Ok(slot);
         }
+        self.pop_uniform_split(n)
+    }
+
+    /// [`Stream::pop_uniform`] for alphabets that are not powers of two up to 2^32.
+    #[inline(never)]
+    fn pop_uniform_split(&mut self, n: u64) -> Result<u64> {
         let k = uniform_split_bits(n);
         let slot = self.peek(UNIFORM_PRECISION);
         let q = (((slot as u128 + 1) * n as u128 - 1) >> (k + UNIFORM_PRECISION)) as u64;

@@ -231,10 +231,21 @@ impl Streams {
         check_len("means", means.len(), syms.len())?;
         check_len("stds", stds.len(), syms.len())?;
         let bins = g.num_bins();
-        let bad =
-            syms.iter().zip(means).zip(stds).position(|((&s, &m), &d)| {
-                !(s < bins && m.is_finite() && d.is_finite() && d > 0.0)
-            });
+        let valid = |s: u64, m: f64, d: f64| (s < bins) & m.is_finite() & d.is_finite() & (d > 0.0);
+        // A branch-free pass first (it vectorizes); the culprit is searched only on failure.
+        let all_valid = syms
+            .iter()
+            .zip(means)
+            .zip(stds)
+            .fold(true, |ok, ((&s, &m), &d)| ok & valid(s, m, d));
+        let bad = if all_valid {
+            None
+        } else {
+            syms.iter()
+                .zip(means)
+                .zip(stds)
+                .position(|((&s, &m), &d)| !valid(s, m, d))
+        };
         if let Some(i) = bad {
             if syms[i] >= bins {
                 return Err(Error::invalid(format!(
