@@ -42,7 +42,8 @@ impl Grid {
         let lo_s = lo * scale;
         let hi_s = hi * scale;
         let limit = MAX_GRID_BINS as f64;
-        if lo_s.fract() != 0.0 || hi_s.fract() != 0.0 || lo_s.abs() >= limit || hi_s.abs() >= limit {
+        if lo_s.fract() != 0.0 || hi_s.fract() != 0.0 || lo_s.abs() >= limit || hi_s.abs() >= limit
+        {
             return Err(Error::invalid(format!(
                 "grid range [{lo}, {hi}) must be multiples of 2^-{bits} within 2^52 bins of 0"
             )));
@@ -108,7 +109,10 @@ impl Grid {
     /// Midpoint of bin `s`, `lo + (s + 1/2) delta`, exact in f64. Symbols past the last bin
     /// give midpoints past `hi` (still exact up to 2^52 bins).
     pub fn midpoint(&self, s: u64) -> f64 {
-        ((self.lo_units.wrapping_add(s as i64)).wrapping_mul(2).wrapping_add(1) as f64) * (0.5 * self.delta)
+        ((self.lo_units.wrapping_add(s as i64))
+            .wrapping_mul(2)
+            .wrapping_add(1) as f64)
+            * (0.5 * self.delta)
     }
 
     /// Left edge of bin `s`, `lo + s delta`, exact in f64.

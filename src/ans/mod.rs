@@ -13,6 +13,7 @@
 
 pub mod gaussian;
 pub mod grid;
+mod normal_table;
 pub mod rans;
 pub mod special;
 pub mod streams;

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::gaussian::{check_params, ArGaussian, TwoLevel};
+use super::gaussian::{check_params, ArGaussian, TwoLevel, COARSE_BITS};
 use super::grid::Grid;
 use super::rans::{SplitMix64, Stream};
 use crate::error::{Error, Result};
@@ -81,6 +81,11 @@ impl Streams {
         self.streams.iter().map(Stream::len_bits).sum()
     }
 
+    /// Sum of [`Stream::len_bits_fractional`] over all streams (for reporting only).
+    pub fn len_bits_fractional(&self) -> f64 {
+        self.streams.iter().map(Stream::len_bits_fractional).sum()
+    }
+
     /// Initial bits drawn so far, over all streams.
     pub fn initial_bits_used(&self) -> u64 {
         self.streams.iter().map(Stream::initial_bits_used).sum()
@@ -93,7 +98,7 @@ impl Streams {
     /// | 4 | magic `FBBS` |
     /// | 2 | format version (1) |
     /// | 1 | word bits (32) |
-    /// | 1 | coarse precision bits (32) |
+    /// | 1 | precision bits of the Gaussian's coarse step (26) |
     /// | 4 | number of streams N |
     ///
     /// then for each stream: its state (u64), its number of words W (u64) and W words (u32),
@@ -104,7 +109,7 @@ impl Streams {
         out.extend_from_slice(&STREAMS_MAGIC);
         out.extend_from_slice(&STREAMS_FORMAT_VERSION.to_le_bytes());
         out.push(32);
-        out.push(32);
+        out.push(COARSE_BITS as u8);
         out.extend_from_slice(&(self.streams.len() as u32).to_le_bytes());
         for s in &self.streams {
             s.write_bytes(&mut out);
@@ -121,7 +126,10 @@ impl Streams {
     pub fn from_bytes(bytes: &[u8]) -> Result<Streams> {
         let what = "rANS streams";
         if bytes.len() < HEADER_BYTES {
-            return Err(Error::corrupt(what, format!("{} bytes is too short", bytes.len())));
+            return Err(Error::corrupt(
+                what,
+                format!("{} bytes is too short", bytes.len()),
+            ));
         }
         if bytes[0..4] != STREAMS_MAGIC {
             return Err(Error::corrupt(what, "wrong magic bytes"));
@@ -133,10 +141,13 @@ impl Streams {
                 format!("format version {version}, expected {STREAMS_FORMAT_VERSION}"),
             ));
         }
-        if bytes[6] != 32 || bytes[7] != 32 {
+        if bytes[6] != 32 || bytes[7] as u32 != COARSE_BITS {
             return Err(Error::corrupt(
                 what,
-                format!("word/precision bits {}/{}, expected 32/32", bytes[6], bytes[7]),
+                format!(
+                    "word/precision bits {}/{}, expected 32/{COARSE_BITS}",
+                    bytes[6], bytes[7]
+                ),
             ));
         }
         let n = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
@@ -219,9 +230,30 @@ impl Streams {
     ) -> Result<()> {
         check_len("means", means.len(), syms.len())?;
         check_len("stds", stds.len(), syms.len())?;
-        check_symbols(g, syms)?;
-        for (i, (&m, &s)) in means.iter().zip(stds).enumerate() {
-            check_params(m, s, i)?;
+        let bins = g.num_bins();
+        let valid = |s: u64, m: f64, d: f64| (s < bins) & m.is_finite() & d.is_finite() & (d > 0.0);
+        // A branch-free pass first (it vectorizes); the culprit is searched only on failure.
+        let all_valid = syms
+            .iter()
+            .zip(means)
+            .zip(stds)
+            .fold(true, |ok, ((&s, &m), &d)| ok & valid(s, m, d));
+        let bad = if all_valid {
+            None
+        } else {
+            syms.iter()
+                .zip(means)
+                .zip(stds)
+                .position(|((&s, &m), &d)| !valid(s, m, d))
+        };
+        if let Some(i) = bad {
+            if syms[i] >= bins {
+                return Err(Error::invalid(format!(
+                    "symbol {} at index {i} is not a bin of a grid with {bins} bins",
+                    syms[i]
+                )));
+            }
+            check_params(means[i], stds[i], i)?;
         }
         self.run_blocks(syms.len(), |stream, r| {
             for i in r.rev() {
@@ -342,7 +374,7 @@ impl Streams {
         ar.check()?;
         let c = ar.c;
         check_len("AR base means", base.len(), syms.len())?;
-        if syms.len() % c != 0 {
+        if !syms.len().is_multiple_of(c) {
             return Err(Error::invalid(format!(
                 "{} AR symbols is not a multiple of the block size {c}",
                 syms.len()
@@ -359,7 +391,10 @@ impl Streams {
             .par_chunks_mut(c)
             .enumerate()
             .try_for_each(|(b, m)| -> Result<()> {
-                let y: Vec<f64> = syms[b * c..(b + 1) * c].iter().map(|&s| g.midpoint(s)).collect();
+                let y: Vec<f64> = syms[b * c..(b + 1) * c]
+                    .iter()
+                    .map(|&s| g.midpoint(s))
+                    .collect();
                 let base = &base[b * c..(b + 1) * c];
                 for (i, mi) in m.iter_mut().enumerate() {
                     *mi = ar.mean(i, base, &y);
@@ -394,7 +429,7 @@ impl Streams {
         ar.check()?;
         let c = ar.c;
         check_len("AR base means", base.len(), out.len())?;
-        if out.len() % c != 0 {
+        if !out.len().is_multiple_of(c) {
             return Err(Error::invalid(format!(
                 "{} AR symbols is not a multiple of the block size {c}",
                 out.len()
@@ -422,7 +457,9 @@ impl Streams {
 
 fn check_len(name: &str, got: usize, want: usize) -> Result<()> {
     if got != want {
-        return Err(Error::invalid(format!("{name} has {got} entries, expected {want}")));
+        return Err(Error::invalid(format!(
+            "{name} has {got} entries, expected {want}"
+        )));
     }
     Ok(())
 }
