@@ -180,3 +180,51 @@ fn black_box_round_trips_and_matches_the_bound() {
     println!("black box: {stats:?}");
     assert!((stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.05, "{stats:?}");
 }
+
+#[test]
+#[ignore]
+fn explore_default_model_single_image() {
+    let m = FlowModel::default_model().unwrap();
+    let ims = images(64, 32, 32, 3, 11);
+    for n in [1usize, 64] {
+        for streams in [1usize, 16] {
+            let bytes = m.to_bytes().unwrap();
+            let coder = Coder::new(
+                FlowModel::from_bytes(&bytes, Device::Cpu, Kind::Float).unwrap(),
+                opts(streams, 64),
+            )
+            .unwrap();
+            let (_, s) = coder.compress(&ims[..n]).unwrap();
+            println!(
+                "n {n} streams {streams}: net {:.4} bound {:.4} initial {:.3} seconds {:.3} network {:.3}",
+                s.tile_bpd, s.sample_bound_bpd, s.initial_bpd, s.seconds, s.network_seconds
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn explore_real_image() {
+    let ds = flowbb::data::Dataset::load(std::path::Path::new(
+        "/work/wt/train/data/test-downsampled32.fbd",
+    ))
+    .unwrap();
+    let m = FlowModel::default_model().unwrap();
+    let bytes = m.to_bytes().unwrap();
+    for i in 0..ds.len() {
+        let im = vec![ds.image(i)];
+        for streams in [1usize, 16] {
+            let coder = Coder::new(
+                FlowModel::from_bytes(&bytes, Device::Cpu, Kind::Float).unwrap(),
+                opts(streams, 64),
+            )
+            .unwrap();
+            let (_, s) = coder.compress(&im).unwrap();
+            println!(
+                "image {i} streams {streams}: net {:.4} bound {:.4} initial {:.3}",
+                s.tile_bpd, s.sample_bound_bpd, s.initial_bpd
+            );
+        }
+    }
+}
