@@ -44,6 +44,32 @@ pub struct CoderParams {
     pub seed: u64,
     /// Which local bits-back algorithm coded the streams.
     pub algorithm: Algorithm,
+    /// Whether batches start at one tile and grow (see [`batch_layout`]).
+    pub ramp: bool,
+}
+
+/// Tiles per batch for a chunk of `tiles` tiles, in coding order.
+///
+/// Without the ramp every batch holds `batch_size` tiles, the last one what is left. With it,
+/// batches start at one tile and grow to a sixteenth of the tiles coded so far, up to
+/// `batch_size`. A batch borrows about 50 bits per dimension from the streams before it gives
+/// most of them back, and the streams grow by the net codelength (a few bits per dimension) of
+/// every batch before it; so growing batches this way keeps the initial bits near those of a
+/// single tile, where full batches from the start would borrow them for `batch_size` tiles.
+pub fn batch_layout(tiles: usize, batch_size: usize, ramp: bool) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut done = 0;
+    while done < tiles {
+        let b = if ramp {
+            (done / 16).clamp(1, batch_size)
+        } else {
+            batch_size
+        }
+        .min(tiles - done);
+        out.push(b);
+        done += b;
+    }
+    out
 }
 
 /// The local bits-back algorithm an archive was coded with.
@@ -99,6 +125,7 @@ impl Header {
         out.extend_from_slice(&p.batch_size.to_le_bytes());
         out.extend_from_slice(&p.seed.to_le_bytes());
         out.push(p.algorithm as u8);
+        out.push(p.ramp as u8);
         for v in [self.tile.0, self.tile.1, self.tile.2] {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -128,6 +155,11 @@ impl Header {
             0 => Algorithm::Compositional,
             1 => Algorithm::BlackBox,
             other => return Err(Error::corrupt(WHAT, format!("unknown algorithm code {other}"))),
+        };
+        let ramp = match r.u8("batch ramp flag")? {
+            0 => false,
+            1 => true,
+            other => return Err(Error::corrupt(WHAT, format!("batch ramp flag {other} is not 0 or 1"))),
         };
         let tile = (r.u32("tile height")?, r.u32("tile width")?, r.u32("tile channels")?);
         let n_images = r.u32("image count")? as usize;
@@ -176,6 +208,7 @@ impl Header {
                 batch_size,
                 seed,
                 algorithm,
+                ramp,
             },
             tile,
             images,
@@ -415,6 +448,7 @@ mod tests {
                     batch_size: 64,
                     seed: 7,
                     algorithm: Algorithm::Compositional,
+                    ramp: true,
                 },
                 tile: (32, 32, 3),
                 images: vec![
@@ -449,6 +483,23 @@ mod tests {
             b[i / 8] ^= 1 << (i % 8);
             assert!(Archive::from_bytes(&b).is_err(), "flip of bit {i} went unnoticed");
         }
+    }
+
+    #[test]
+    fn batch_layouts_cover_the_tiles_and_ramp_up() {
+        for tiles in [0usize, 1, 5, 17, 100, 5000] {
+            for bs in [1usize, 7, 64] {
+                for ramp in [false, true] {
+                    let l = batch_layout(tiles, bs, ramp);
+                    assert_eq!(l.iter().sum::<usize>(), tiles);
+                    assert!(l.iter().all(|&b| b >= 1 && b <= bs));
+                }
+            }
+        }
+        let l = batch_layout(2000, 64, true);
+        assert_eq!(&l[..17], &[1; 17][..]);
+        assert_eq!(*l.last().unwrap(), 64.min(*l.last().unwrap()));
+        assert!(l.contains(&64));
     }
 
     #[test]

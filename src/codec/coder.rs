@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tch::{Device, Kind, Tensor};
 
-use super::archive::{Algorithm, Archive, CoderParams, Header, ImageEntry};
+use super::archive::{batch_layout, Algorithm, Archive, CoderParams, Header, ImageEntry};
 use super::compositional::Session;
 use super::elementwise::{self as ew, Elementwise};
 use crate::ans::Streams;
@@ -39,6 +39,9 @@ pub struct CoderOptions {
     /// Local bits-back algorithm: the compositional method (default), or the black box (whole
     /// flow Jacobian per image; a slow baseline for small images).
     pub algorithm: Algorithm,
+    /// Start each chunk with one-tile batches that grow to `batch_size` (see
+    /// [`super::archive::batch_layout`]): far fewer initial bits, somewhat slower early batches.
+    pub ramp: bool,
 }
 
 impl Default for CoderOptions {
@@ -52,6 +55,7 @@ impl Default for CoderOptions {
             seed: 0,
             chunk_images: None,
             algorithm: Algorithm::Compositional,
+            ramp: true,
         }
     }
 }
@@ -330,7 +334,10 @@ impl Coder {
                 RANGE_LOG2,
                 self.opts.sigma_log2,
             )?;
-            for batch in tiles.chunks(self.batch_size()) {
+            let mut at = 0;
+            for len in batch_layout(tiles.len(), self.batch_size(), self.opts.ramp) {
+                let batch = &tiles[at..at + len];
+                at += len;
                 let flat: Vec<u8> = batch.iter().flat_map(|t| t.iter().copied()).collect();
                 let x = Tensor::from_slice(&flat).reshape([
                     batch.len() as i64,
@@ -365,6 +372,7 @@ impl Coder {
                     batch_size: self.batch_size() as u32,
                     seed: self.opts.seed,
                     algorithm: self.opts.algorithm,
+                    ramp: self.opts.ramp,
                 },
                 tile: (th, tw, tc),
                 images: entries,
@@ -451,8 +459,12 @@ impl Coder {
                 Session::new(&mut streams, p.delta_log2, p.range_log2, p.sigma_log2)?;
             let n = n as usize;
             let bs = p.batch_size as usize;
-            let batches: Vec<(usize, usize)> =
-                (0..n.div_ceil(bs)).map(|b| (b * bs, bs.min(n - b * bs))).collect();
+            let mut batches = Vec::new();
+            let mut start = 0;
+            for len in batch_layout(n, bs, p.ramp) {
+                batches.push((start, len));
+                start += len;
+            }
             let mut chunk = vec![Vec::new(); n];
             for &(start, len) in batches.iter().rev() {
                 let shape = [len as i64, tc as i64, th as i64, tw as i64];

@@ -18,6 +18,6 @@ mod blackbox;
 #[cfg(feature = "torch")]
 mod coder;
 
-pub use archive::{Algorithm, Archive, CoderParams, Header, ImageEntry};
+pub use archive::{batch_layout, Algorithm, Archive, CoderParams, Header, ImageEntry};
 #[cfg(feature = "torch")]
 pub use coder::{info, ArchiveInfo, Coder, CoderOptions, CompressStats, Progress};

@@ -48,6 +48,10 @@ pub struct CompressArgs {
     /// Seed of the initial bits.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Use full batches from the first tile (faster, but borrows initial bits for a whole
+    /// batch instead of about one tile).
+    #[arg(long)]
+    no_ramp: bool,
     /// Code with the black-box algorithm (whole-flow Jacobian per tile; slow, a baseline).
     #[arg(long)]
     black_box: bool,
@@ -180,6 +184,7 @@ pub fn compress(a: CompressArgs) -> Result<()> {
         device,
         seed: a.seed,
         chunk_images: a.chunk_images,
+        ramp: !a.no_ramp,
         algorithm: if a.black_box {
             codec::Algorithm::BlackBox
         } else {
