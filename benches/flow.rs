@@ -41,7 +41,7 @@ fn main() {
         "config", "parameters", "batch", "forward img/s", "inverse img/s", "bound img/s"
     );
     for (config, reps) in configs {
-        if !wanted.is_empty() && !wanted.iter().any(|w| *w == config.name) {
+        if !wanted.is_empty() && !wanted.contains(&config.name) {
             continue;
         }
         tch::manual_seed(0);
@@ -60,13 +60,13 @@ fn main() {
             let y = x.to_kind(Kind::Float) + 0.5;
             let (z, _) = tch::no_grad(|| model.forward(&y, false)).expect("forward");
             let fwd = time_per_call(reps, || {
-                tch::no_grad(|| model.forward(&y, false)).expect("forward");
+                let _ = tch::no_grad(|| model.forward(&y, false)).expect("forward");
             });
             let inv = time_per_call(reps, || {
-                model.inverse(&z).expect("inverse");
+                let _ = model.inverse(&z).expect("inverse");
             });
             let bound = time_per_call(reps, || {
-                model.bpd(&x).expect("bpd");
+                let _ = model.bpd(&x).expect("bpd");
             });
             let b = batch as f64;
             println!(

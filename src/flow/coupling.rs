@@ -191,6 +191,13 @@ fn mix_logit_inverse(l: &Tensor, m: &Mixture) -> Tensor {
         let mut lo = m.means.amin(-1, false) - &spread;
         let mut hi = m.means.amax(-1, false) + &spread;
         let target = l.nan_to_num(0.0, None, None);
+        // Below the median compare log CDF(x) with log sigmoid(l), above it compare
+        // log(1 - CDF(x)) with log sigmoid(-l): one log-sum-exp per test, accurate in both tails.
+        let sign = target.ones_like().where_scalarother(&target.lt(0.0), -1.0);
+        let goal = (&target * &sign).log_sigmoid();
+        let lw = log_weights(m);
+        let slope = (-&m.log_scales).exp() * sign.unsqueeze(-1);
+        let offset = &m.means * &slope;
         // A subpixel stops moving once its bracket is a few ulps wide, so its result does not
         // depend on how long other subpixels of the batch keep the loop running.
         let eps = if l.kind() == Kind::Double {
@@ -200,17 +207,16 @@ fn mix_logit_inverse(l: &Tensor, m: &Mixture) -> Tensor {
         };
         for it in 0..BISECTION_MAX_ITERS {
             let mid = (&lo + &hi) * 0.5;
-            let done = (&hi - &lo).le_tensor(&((mid.abs() + 1.0) * eps));
-            let (lc, l1mc) = log_cdf_pair(&mid, m);
-            let above = (lc - l1mc).gt_tensor(&target);
-            let lower_hi = above.logical_and(&done.logical_not());
-            let raise_lo = above.logical_not().logical_and(&done.logical_not());
-            hi = mid.where_self(&lower_hi, &hi);
-            lo = mid.where_self(&raise_lo, &lo);
+            let open = (&hi - &lo).gt_tensor(&((mid.abs() + 1.0) * eps));
+            let z = mid.unsqueeze(-1) * &slope - &offset;
+            let v = (&lw + z.log_sigmoid()).logsumexp([-1], false);
+            let above = ((v - &goal) * &sign).gt(0.0);
+            hi = mid.where_self(&above.logical_and(&open), &hi);
+            lo = mid.where_self(&above.logical_not().logical_and(&open), &lo);
             if it % 8 == 7 {
                 let mid = (&lo + &hi) * 0.5;
-                let done = (&hi - &lo).le_tensor(&((mid.abs() + 1.0) * eps));
-                if bool::try_from(done.all()).unwrap_or(false) {
+                let open = (&hi - &lo).gt_tensor(&((mid.abs() + 1.0) * eps));
+                if !bool::try_from(open.any()).unwrap_or(true) {
                     break;
                 }
             }
