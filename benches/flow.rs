@@ -11,7 +11,9 @@ use flowbb::flow::{FlowConfig, FlowModel};
 use tch::{Device, Kind, Tensor};
 
 fn time_per_call(reps: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm-up
+    if reps > 1 {
+        f(); // warm-up
+    }
     let start = Instant::now();
     for _ in 0..reps {
         f();
@@ -34,10 +36,11 @@ fn main() {
         (FlowConfig::cifar(), 1usize),
         (FlowConfig::small(), 3),
         (FlowConfig::tiny(3, 32, 32), 5),
+        (FlowConfig::tiny(3, 8, 8), 5),
     ];
     println!("threads: {}", tch::get_num_threads());
     println!(
-        "{:<8} {:>12} {:>6} {:>14} {:>14} {:>14}",
+        "{:<12} {:>12} {:>6} {:>14} {:>14} {:>14}",
         "config", "parameters", "batch", "forward img/s", "inverse img/s", "bound img/s"
     );
     for (config, reps) in configs {
@@ -70,8 +73,8 @@ fn main() {
             });
             let b = batch as f64;
             println!(
-                "{:<8} {:>12} {:>6} {:>14.2} {:>14.2} {:>14.2}",
-                config.name,
+                "{:<12} {:>12} {:>6} {:>14.2} {:>14.2} {:>14.2}",
+                format!("{} {}x{}", config.name, config.height, config.width),
                 model.num_parameters(),
                 batch,
                 b / fwd,

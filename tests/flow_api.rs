@@ -12,7 +12,10 @@ fn bits(t: &Tensor) -> Vec<u64> {
 
 #[test]
 fn bounds_sampling_and_thread_count_behave() {
-    set_deterministic(Some(2));
+    assert!(
+        set_deterministic(Some(2)),
+        "libtorch's deterministic switch was not found"
+    );
     tch::manual_seed(11);
     let config = FlowConfig::tiny(3, 8, 8);
     let model = FlowModel::new(&config, Device::Cpu, Kind::Double).unwrap();
