@@ -100,3 +100,32 @@ fn saved_model_reproduces_outputs_bit_for_bit() {
 
     assert!(FlowModel::from_bytes(&bytes[..bytes.len() / 2], Device::Cpu, Kind::Float).is_err());
 }
+
+#[test]
+fn configurations_round_trip_through_json_and_bad_ones_are_rejected() {
+    for name in [
+        "cifar",
+        "cifar_uniform_dequant",
+        "cifar_affine",
+        "small",
+        "tiny",
+    ] {
+        let c = FlowConfig::preset(name).unwrap();
+        assert_eq!(FlowConfig::from_json(&c.to_json()).unwrap(), c);
+        assert_eq!(
+            c.latent_shape().0 * c.latent_shape().1 * c.latent_shape().2,
+            c.dims()
+        );
+    }
+    assert!(FlowConfig::preset("huge").is_err());
+    assert!(FlowConfig::from_json("{\"name\": 3}").is_err());
+    let mut odd = FlowConfig::tiny(3, 8, 6);
+    assert!(
+        odd.validate().is_err(),
+        "width 6 cannot be stripe-split after space-to-depth"
+    );
+    odd.width = 8;
+    odd.coupling.heads = 3;
+    assert!(FlowModel::new(&odd, Device::Cpu, Kind::Float).is_err());
+    assert!(FlowModel::new(&FlowConfig::tiny(3, 8, 8), Device::Cpu, Kind::Int64).is_err());
+}

@@ -149,7 +149,7 @@ impl Coupling {
         }
     }
 
-    /// Number of scalar parameters of the conditioning network.
+    /// Channels of each half of the pair.
     pub fn channels(&self) -> i64 {
         self.channels
     }

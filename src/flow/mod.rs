@@ -36,6 +36,9 @@
 //! float kind of its input, returns the elementwise log-derivative with its value, and has an
 //! exact inverse. [`Pointwise`] exposes its matrix ([`Pointwise::weight_f64`]).
 //!
+//! [`FlowModel`] runs these steps in its flow kind (f64 by default, see
+//! [`FlowModel::set_flow_kind`]) and the conditioning networks in the parameters' kind.
+//!
 //! The mixture log-scales are clamped below at [`coupling::MIN_LOG_SCALE`] (-7), in both
 //! directions, since models here are trained from scratch.
 
