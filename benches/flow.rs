@@ -3,7 +3,8 @@
 //! main flow), for each configuration at batch 1 and 64.
 //!
 //! `cargo bench --bench flow` runs everything; `cargo bench --bench flow -- small tiny` only the
-//! named configurations. Set `FLOWBB_BENCH_THREADS` to fix the number of libtorch threads.
+//! named configurations. Set `FLOWBB_BENCH_THREADS` to fix the number of libtorch threads and
+//! `FLOWBB_BENCH_BATCHES` (e.g. `1,8`) to choose the batch sizes.
 
 use std::time::Instant;
 
@@ -32,6 +33,10 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let batches: Vec<i64> = std::env::var("FLOWBB_BENCH_BATCHES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|b| b.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 64]);
     let configs = [
         (FlowConfig::cifar(), 1usize),
         (FlowConfig::small(), 3),
@@ -52,8 +57,8 @@ fn main() {
         let shape = [8, config.channels, config.height, config.width];
         let init = Tensor::randint(256, shape, (Kind::Int64, Device::Cpu));
         model.data_dependent_init(&init).expect("init");
-        for batch in [1i64, 64] {
-            let reps = if batch == 64 && config.name == "cifar" {
+        for &batch in &batches {
+            let reps = if batch >= 64 && config.name == "cifar" {
                 1
             } else {
                 reps

@@ -192,33 +192,40 @@ fn mix_logit_forward(x: &Tensor, m: &Mixture) -> (Tensor, Tensor) {
 /// subpixels keep the loop running.
 fn mix_logit_inverse(l: &Tensor, m: &Mixture) -> Tensor {
     tch::no_grad(|| {
-        let spread = m.log_scales.exp().sum_dim_intlist(-1, false, None) * 100.0;
-        let mut lo = m.means.amin(-1, false) - &spread;
-        let mut hi = m.means.amax(-1, false) + &spread;
-        let target = l.nan_to_num(0.0, None, None);
-        let lw = log_weights(m);
-        let inv_scale = (-&m.log_scales).exp();
-        let lw_pdf = &lw - &m.log_scales;
+        let shape = l.size();
+        let n = l.numel() as i64;
+        let k = m.means.size()[m.means.dim() - 1];
+        let rows = |t: &Tensor| t.reshape([n, k]);
+        // Per-subpixel state of the subpixels still moving, compacted every other iteration.
+        let mut means = rows(&m.means);
+        let mut lw = rows(&log_weights(m));
+        let log_scales = rows(&m.log_scales);
+        let mut inv_scale = (-&log_scales).exp();
+        let mut lw_pdf = &lw - &log_scales;
+        let spread = log_scales.exp().sum_dim_intlist(-1, false, None) * 100.0;
+        let mut lo = means.amin(-1, false) - &spread;
+        let mut hi = means.amax(-1, false) + &spread;
+        let mut target = l.reshape([n]).nan_to_num(0.0, None, None);
         let eps = if l.kind() == Kind::Double {
             2.3e-16
         } else {
             1.2e-7
         };
         // start from the weighted mean of the component means, inside the bracket
-        let mut x = (lw.exp() * &m.means).sum_dim_intlist(-1, false, None);
+        let mut x = (lw.exp() * &means).sum_dim_intlist(-1, false, None);
         let mut open = x.ones_like().to_kind(Kind::Bool);
+        let mut index = Tensor::arange(n, (Kind::Int64, x.device()));
+        let mut out = x.zeros_like();
         for it in 0..BISECTION_MAX_ITERS {
-            let z = (x.unsqueeze(-1) - &m.means) * &inv_scale;
+            let z = (x.unsqueeze(-1) - &means) * &inv_scale;
             let ls_pos = z.log_sigmoid();
             let ls_neg = (-&z).log_sigmoid();
             let lc = (&lw + &ls_pos).logsumexp([-1], false);
             let l1mc = (&lw + &ls_neg).logsumexp([-1], false);
             let log_pdf = (&lw_pdf + ls_pos + ls_neg).logsumexp([-1], false);
             let f = &lc - &l1mc - &target;
-            let above = f.gt(0.0).logical_and(&open);
-            let below = f.lt(0.0).logical_and(&open);
-            hi = x.where_self(&above, &hi);
-            lo = x.where_self(&below, &lo);
+            hi = x.where_self(&f.gt(0.0).logical_and(&open), &hi);
+            lo = x.where_self(&f.lt(0.0).logical_and(&open), &lo);
             // d logit(CDF) / dx = pdf / (CDF (1 - CDF))
             let slope = (log_pdf - lc - l1mc).exp();
             let newton = &x - f / slope;
@@ -232,11 +239,35 @@ fn mix_logit_inverse(l: &Tensor, m: &Mixture) -> Tensor {
                 .logical_or(&(&hi - &lo).le_tensor(&tol));
             x = next;
             open = open.logical_and(&settled.logical_not());
-            if it % 4 == 3 && !bool::try_from(open.any()).unwrap_or(true) {
-                break;
+            if it % 2 == 1 {
+                // retire the settled subpixels into the output, keep working on the rest
+                let done = open.logical_not().nonzero().squeeze_dim(1);
+                if done.numel() > 0 {
+                    let _ = out.index_put_(
+                        &[Some(index.index_select(0, &done))],
+                        &x.index_select(0, &done),
+                        false,
+                    );
+                    let keep = open.nonzero().squeeze_dim(1);
+                    if keep.numel() == 0 {
+                        return out.reshape(&shape[..]);
+                    }
+                    let pick = |t: &Tensor| t.index_select(0, &keep);
+                    index = pick(&index);
+                    x = pick(&x);
+                    lo = pick(&lo);
+                    hi = pick(&hi);
+                    target = pick(&target);
+                    means = pick(&means);
+                    lw = pick(&lw);
+                    lw_pdf = pick(&lw_pdf);
+                    inv_scale = pick(&inv_scale);
+                    open = pick(&open);
+                }
             }
         }
-        x
+        let _ = out.index_put_(&[Some(index)], &x, false);
+        out.reshape(&shape[..])
     })
 }
 
