@@ -70,7 +70,11 @@ fn round_trip<F: AutoregressiveFlow>(f: &F, x: &[u64], num_streams: usize, seed:
     // On the encoder's own streams: back to the initial length and state exactly.
     let got = decode_with_prior(&mut st, &g, SIGMA, f, x.len() / d).unwrap();
     assert_eq!(got, x);
-    assert_eq!(st.len_bits(), before, "{num_streams} streams: length not restored");
+    assert_eq!(
+        st.len_bits(),
+        before,
+        "{num_streams} streams: length not restored"
+    );
     for i in 0..num_streams {
         assert_eq!(
             st.stream(i).unwrap().state(),

@@ -421,12 +421,21 @@ mod tests {
         f.forward_all(&x, &mut z, &mut logd);
         for i in 0..d {
             let back = f.inverse_i(i, z[i], &x[..i]);
-            assert!((back - x[i]).abs() < 1e-9, "coordinate {i}: {} vs {}", back, x[i]);
+            assert!(
+                (back - x[i]).abs() < 1e-9,
+                "coordinate {i}: {} vs {}",
+                back,
+                x[i]
+            );
             let h = 1e-6;
             let (zp, _) = f.forward_i(i, x[i] + h, &x[..i]);
             let (zm, _) = f.forward_i(i, x[i] - h, &x[..i]);
             let numeric = ((zp - zm) / (2.0 * h)).ln();
-            assert!((numeric - logd[i]).abs() < 1e-6, "coordinate {i}: log f' {}", logd[i]);
+            assert!(
+                (numeric - logd[i]).abs() < 1e-6,
+                "coordinate {i}: log f' {}",
+                logd[i]
+            );
         }
     }
 
