@@ -149,18 +149,24 @@ fn net_codelength_matches_the_flow_density() {
 struct Broken;
 
 impl AutoregressiveFlow for Broken {
+    /// The coordinate and a value taken from the prefix.
+    type Params = (usize, f64);
+
     fn dim(&self) -> usize {
         4
     }
-    fn forward_i(&self, i: usize, x: f64, prefix: &[f64]) -> (f64, f64) {
+    fn params_i(&self, i: usize, prefix: &[f64]) -> (usize, f64) {
+        (i, if i >= 2 { prefix[1] } else { f64::NAN })
+    }
+    fn forward(&self, &(i, c): &(usize, f64), x: f64) -> (f64, f64) {
         match i {
             0 => (f64::NAN, f64::NAN),
             1 => (f64::INFINITY, 1e308),
-            2 => (x * 2.0 + prefix[1].min(1.0), -800.0),
+            2 => (x * 2.0 + c.min(1.0), -800.0),
             _ => (x, f64::NEG_INFINITY),
         }
     }
-    fn inverse_i(&self, i: usize, z: f64, _: &[f64]) -> f64 {
+    fn inverse(&self, &(i, _): &(usize, f64), z: f64) -> f64 {
         if i == 1 {
             f64::NAN
         } else {

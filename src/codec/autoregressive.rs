@@ -31,33 +31,54 @@ use rayon::prelude::*;
 use crate::ans::{Grid, Streams};
 use crate::error::{Error, Result};
 
-/// A flow `z = f(x)` whose coordinate `i` depends on `x_i` and the prefix `x_<i` only, and is
-/// strictly increasing in `x_i`.
+/// A flow `z = f(x)` whose coordinate `i` is a one-dimensional flow of `x_i`, strictly
+/// increasing, with parameters computed from the prefix `x_<i` by a conditioner.
 ///
-/// Encoder and decoder evaluate it at the same bin midpoints and must get bit-identical results:
-/// implementations must be deterministic (no dependence on thread count or batch layout), and
-/// [`AutoregressiveFlow::forward_all`], if overridden, must return exactly what
-/// [`AutoregressiveFlow::forward_i`] returns. The inverse only needs to be approximate: an
-/// inaccurate inverse costs rate, never correctness.
+/// The split into a conditioner ([`AutoregressiveFlow::params_i`], the network of a neural
+/// autoregressive flow) and an elementwise map ([`AutoregressiveFlow::forward`],
+/// [`AutoregressiveFlow::inverse`]) is what makes encoding cheaper than decoding: the encoder
+/// knows every prefix and conditions all coordinates at once
+/// ([`AutoregressiveFlow::params_all`], which may run in parallel or as one batched network
+/// pass), whereas the decoder must condition coordinate `i` after decoding `x_<i`.
+///
+/// Encoder and decoder evaluate the flow at the same bin midpoints and must get bit-identical
+/// results: implementations must be deterministic (no dependence on thread count or batch
+/// layout), and `params_all`, if overridden, must return exactly what `params_i` returns. The
+/// inverse only needs to be approximate: an inaccurate inverse costs rate, never correctness.
 pub trait AutoregressiveFlow: Sync {
+    /// Parameters of one coordinate's one-dimensional flow.
+    type Params: Copy + Default + Send + Sync;
+
     /// Number of coordinates `d` (at least 1).
     fn dim(&self) -> usize;
 
-    /// `(f_i(x_i; prefix), log f_i'(x_i; prefix))` where `prefix = x_<i` has length `i`.
-    fn forward_i(&self, i: usize, x_i: f64, prefix: &[f64]) -> (f64, f64);
+    /// The parameters of coordinate `i` given `prefix = x_<i` (of length `i`).
+    fn params_i(&self, i: usize, prefix: &[f64]) -> Self::Params;
 
-    /// An approximate inverse: the `x_i` with `f_i(x_i; prefix) = z_i`.
-    fn inverse_i(&self, i: usize, z_i: f64, prefix: &[f64]) -> f64;
+    /// `(f_i(x_i), log f_i'(x_i))` for a coordinate with parameters `p`.
+    fn forward(&self, p: &Self::Params, x_i: f64) -> (f64, f64);
 
-    /// The whole forward pass of one vector `x` (length `d`): fills `z` and `logd` with
-    /// `forward_i(i, x[i], &x[..i])` for every `i`. Every prefix is known, so an implementation
-    /// may compute the coordinates in any order or in parallel.
-    fn forward_all(&self, x: &[f64], z: &mut [f64], logd: &mut [f64]) {
-        for i in 0..x.len() {
-            let (zi, li) = self.forward_i(i, x[i], &x[..i]);
-            z[i] = zi;
-            logd[i] = li;
+    /// An approximate inverse of [`AutoregressiveFlow::forward`]: the `x_i` with
+    /// `f_i(x_i) = z_i`.
+    fn inverse(&self, p: &Self::Params, z_i: f64) -> f64;
+
+    /// The parameters of every coordinate of one vector `x` (length `d`): fills `out[i]` with
+    /// `params_i(i, &x[..i])`. Every prefix is known, so an implementation may compute the
+    /// coordinates in any order, in parallel or in one batched pass.
+    fn params_all(&self, x: &[f64], out: &mut [Self::Params]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.params_i(i, &x[..i]);
         }
+    }
+
+    /// `(f_i(x_i; prefix), log f_i'(x_i; prefix))`: conditioner and map together.
+    fn forward_i(&self, i: usize, x_i: f64, prefix: &[f64]) -> (f64, f64) {
+        self.forward(&self.params_i(i, prefix), x_i)
+    }
+
+    /// `f_i^-1(z_i; prefix)`: conditioner and inverse map together.
+    fn inverse_i(&self, i: usize, z_i: f64, prefix: &[f64]) -> f64 {
+        self.inverse(&self.params_i(i, prefix), z_i)
     }
 }
 
@@ -134,12 +155,19 @@ pub fn encode<F: AutoregressiveFlow + ?Sized>(
     let (d, n) = check_call(g, sigma, flow, x_syms, "data")?;
     let xm: Vec<f64> = x_syms.iter().map(|&s| g.midpoint(s)).collect();
 
-    // Every prefix is data: all forward passes at once, in parallel over vectors.
+    // Every prefix is data: condition all coordinates at once and run the forward maps, in
+    // parallel over vectors.
+    let mut params = vec![F::Params::default(); n * d];
     let (mut zf, mut logd) = (vec![0.0; n * d], vec![0.0; n * d]);
     xm.par_chunks(d)
-        .zip(zf.par_chunks_mut(d))
-        .zip(logd.par_chunks_mut(d))
-        .for_each(|((x, z), l)| flow.forward_all(x, z, l));
+        .zip(params.par_chunks_mut(d))
+        .zip(zf.par_chunks_mut(d).zip(logd.par_chunks_mut(d)))
+        .for_each(|((x, p), (z, l))| {
+            flow.params_all(x, p);
+            for i in 0..d {
+                (z[i], l[i]) = flow.forward(&p[i], x[i]);
+            }
+        });
 
     let mut z_syms = vec![0u64; n * d];
     let (mut means, mut stds) = (vec![0.0; n], vec![0.0; n]);
@@ -158,7 +186,7 @@ pub fn encode<F: AutoregressiveFlow + ?Sized>(
         means
             .par_iter_mut()
             .enumerate()
-            .for_each(|(b, m)| *m = flow.inverse_i(i, g.midpoint(zcol[b]), &xm[b * d..b * d + i]));
+            .for_each(|(b, m)| *m = flow.inverse(&params[b * d + i], g.midpoint(zcol[b])));
         sig.fill(sigma);
         sanitize(g, &mut means, &mut sig);
         for b in 0..n {
@@ -187,14 +215,20 @@ pub fn decode<F: AutoregressiveFlow + ?Sized>(
     let (d, n) = check_call(g, sigma, flow, z_syms, "latent")?;
     let mut xm = vec![0.0; n * d];
     let mut x_syms = vec![0u64; n * d];
+    let mut pcol = vec![F::Params::default(); n];
     let (mut means, mut stds) = (vec![0.0; n], vec![0.0; n]);
     let (mut zcol, mut xcol) = (vec![0u64; n], vec![0u64; n]);
     let mut sig = vec![sigma; n];
     for i in 0..d {
-        // Decode x_i under N(f_i^-1(z_i), sigma^2), the prefix being already decoded.
-        means.par_iter_mut().enumerate().for_each(|(b, m)| {
-            *m = flow.inverse_i(i, g.midpoint(z_syms[b * d + i]), &xm[b * d..b * d + i])
-        });
+        // Condition coordinate i on the decoded prefix, then decode x_i under
+        // N(f_i^-1(z_i), sigma^2).
+        pcol.par_iter_mut()
+            .zip(means.par_iter_mut())
+            .enumerate()
+            .for_each(|(b, (p, m))| {
+                *p = flow.params_i(i, &xm[b * d..b * d + i]);
+                *m = flow.inverse(p, g.midpoint(z_syms[b * d + i]));
+            });
         sig.fill(sigma);
         sanitize(g, &mut means, &mut sig);
         streams.decode_gaussian(g, &means, &sig, &mut xcol)?;
@@ -210,8 +244,7 @@ pub fn decode<F: AutoregressiveFlow + ?Sized>(
             .zip(stds.par_iter_mut())
             .enumerate()
             .for_each(|(b, (m, s))| {
-                let row = &xm[b * d..b * d + i + 1];
-                let (z, l) = flow.forward_i(i, row[i], &row[..i]);
+                let (z, l) = flow.forward(&pcol[b], xm[b * d + i]);
                 *m = z;
                 *s = sigma * l.exp();
             });
@@ -273,12 +306,16 @@ pub fn decode_with_prior<F: AutoregressiveFlow + ?Sized>(
 /// vector of bins is `-(log p(x) / ln 2) - d log2 delta` bits at its midpoints.
 pub fn log_density<F: AutoregressiveFlow + ?Sized>(flow: &F, x: &[f64]) -> f64 {
     let d = x.len();
-    let (mut z, mut logd) = (vec![0.0; d], vec![0.0; d]);
-    flow.forward_all(x, &mut z, &mut logd);
+    let mut params = vec![F::Params::default(); d];
+    flow.params_all(x, &mut params);
     let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
-    z.iter()
-        .zip(&logd)
-        .map(|(z, l)| -0.5 * z * z - half_log_2pi + l)
+    params
+        .iter()
+        .zip(x)
+        .map(|(p, &xi)| {
+            let (z, l) = flow.forward(p, xi);
+            -0.5 * z * z - half_log_2pi + l
+        })
         .sum()
 }
 
@@ -351,19 +388,24 @@ impl AffineAr {
 }
 
 impl AutoregressiveFlow for AffineAr {
+    /// `(s_i, t_i)`.
+    type Params = (f64, f64);
+
     fn dim(&self) -> usize {
         self.cond.d
     }
 
-    fn forward_i(&self, i: usize, x_i: f64, prefix: &[f64]) -> (f64, f64) {
+    fn params_i(&self, i: usize, prefix: &[f64]) -> (f64, f64) {
         let (a, b) = self.cond.eval(i, prefix);
-        let s = 0.5 * a;
-        (x_i * s.exp() + 2.0 * b, s)
+        (0.5 * a, 2.0 * b)
     }
 
-    fn inverse_i(&self, i: usize, z_i: f64, prefix: &[f64]) -> f64 {
-        let (a, b) = self.cond.eval(i, prefix);
-        (z_i - 2.0 * b) * (-0.5 * a).exp()
+    fn forward(&self, &(s, t): &(f64, f64), x_i: f64) -> (f64, f64) {
+        (x_i * s.exp() + t, s)
+    }
+
+    fn inverse(&self, &(s, t): &(f64, f64), z_i: f64) -> f64 {
+        (z_i - t) * (-s).exp()
     }
 }
 
@@ -386,14 +428,20 @@ impl AsinhAr {
 }
 
 impl AutoregressiveFlow for AsinhAr {
+    /// `(log a_i, c_i)`.
+    type Params = (f64, f64);
+
     fn dim(&self) -> usize {
         self.cond.d
     }
 
-    fn forward_i(&self, i: usize, x_i: f64, prefix: &[f64]) -> (f64, f64) {
+    fn params_i(&self, i: usize, prefix: &[f64]) -> (f64, f64) {
         let (p, q) = self.cond.eval(i, prefix);
-        let log_a = 0.5 * p;
-        let u = log_a.exp() * x_i + q;
+        (0.5 * p, q)
+    }
+
+    fn forward(&self, &(log_a, c): &(f64, f64), x_i: f64) -> (f64, f64) {
+        let u = log_a.exp() * x_i + c;
         // log sqrt(1 + u^2) without overflow for large |u|.
         let au = u.abs();
         let log_norm = if au > 1e8 {
@@ -404,9 +452,8 @@ impl AutoregressiveFlow for AsinhAr {
         (u.asinh(), log_a - log_norm)
     }
 
-    fn inverse_i(&self, i: usize, z_i: f64, prefix: &[f64]) -> f64 {
-        let (p, q) = self.cond.eval(i, prefix);
-        (z_i.sinh() - q) * (-0.5 * p).exp()
+    fn inverse(&self, &(log_a, c): &(f64, f64), z_i: f64) -> f64 {
+        (z_i.sinh() - c) * (-log_a).exp()
     }
 }
 
@@ -417,8 +464,11 @@ mod tests {
     fn check_flow<F: AutoregressiveFlow>(f: &F) {
         let d = f.dim();
         let x: Vec<f64> = (0..d).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.7).collect();
-        let (mut z, mut logd) = (vec![0.0; d], vec![0.0; d]);
-        f.forward_all(&x, &mut z, &mut logd);
+        let mut z = vec![0.0; d];
+        let mut logd = vec![0.0; d];
+        for i in 0..d {
+            (z[i], logd[i]) = f.forward_i(i, x[i], &x[..i]);
+        }
         for i in 0..d {
             let back = f.inverse_i(i, z[i], &x[..i]);
             assert!(
