@@ -25,6 +25,24 @@
 //!
 //! A flow value that is not finite never breaks the coder: means are clamped into the grid and
 //! standard deviations to `[1e-300, 1e300]` the same way on both sides, which only costs rate.
+//!
+//! ```
+//! use flowbb::ans::{Grid, Streams};
+//! use flowbb::codec::autoregressive::{decode_with_prior, encode_with_prior, AsinhAr};
+//!
+//! let grid = Grid::new(20, -64.0, 64.0)?;
+//! let flow = AsinhAr::new(4, 7);
+//! // Two vectors of four coordinates, as bins of the grid.
+//! let x: Vec<u64> = [0.5, -1.25, 2.0, 0.0, 3.0, 0.1, -0.2, 1.0]
+//!     .iter()
+//!     .map(|&v| grid.symbol(v))
+//!     .collect::<Result<_, _>>()?;
+//! let mut streams = Streams::new(2, 1);
+//! encode_with_prior(&mut streams, &grid, 1.0 / 256.0, &flow, &x)?;
+//! let mut received = Streams::from_bytes(&streams.to_bytes())?;
+//! assert_eq!(decode_with_prior(&mut received, &grid, 1.0 / 256.0, &flow, 2)?, x);
+//! # Ok::<(), flowbb::error::Error>(())
+//! ```
 
 use rayon::prelude::*;
 
