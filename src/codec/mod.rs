@@ -9,6 +9,7 @@
 //! back as grayscale; an RGB image given to a grayscale model is refused.
 
 pub mod archive;
+pub mod autoregressive;
 pub mod elementwise;
 
 #[cfg(feature = "torch")]
