@@ -58,11 +58,17 @@ fn model_bound(model: &FlowModel, images: &[Image], repeats: usize) -> f64 {
 
 fn coder(model: &FlowModel, opts: CoderOptions) -> Coder {
     let bytes = model.to_bytes().unwrap();
-    Coder::new(FlowModel::from_bytes(&bytes, Device::Cpu, Kind::Float).unwrap(), opts).unwrap()
+    Coder::new(
+        FlowModel::from_bytes(&bytes, Device::Cpu, Kind::Float).unwrap(),
+        opts,
+    )
+    .unwrap()
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() {
@@ -140,7 +146,13 @@ fn main() {
     let mut speed = Vec::new();
     let mut network_at = std::collections::HashMap::new();
     for batch in [1usize, 64] {
-        let n = if batch == 1 { 16 } else if quick { 64 } else { 128 };
+        let n = if batch == 1 {
+            16
+        } else if quick {
+            64
+        } else {
+            128
+        };
         let subset = &images[..n.min(images.len())];
         // Network alone: dequantizer and main flow forward, the passes encoding needs.
         let x = to_tensor(subset);
@@ -229,7 +241,10 @@ fn main() {
                 },
             );
             let (_, s) = c.compress(subset).unwrap();
-            println!("| 2^{delta_log2} | 2^{sigma_log2} | {:.4} | {:.3} |", s.bpd, s.initial_bpd);
+            println!(
+                "| 2^{delta_log2} | 2^{sigma_log2} | {:.4} | {:.3} |",
+                s.bpd, s.initial_bpd
+            );
             sweep.push(serde_json::json!({"delta_log2": delta_log2, "sigma_log2": sigma_log2, "net_bpd": s.bpd, "initial_bpd": s.initial_bpd}));
         }
     }

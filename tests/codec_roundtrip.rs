@@ -112,7 +112,10 @@ fn uniform_dequantization_round_trips() {
     let coder = Coder::new(model(&cfg, &ims), opts(2, 2)).unwrap();
     let (bytes, stats) = coder.compress(&ims).unwrap();
     assert_eq!(coder.decompress(&bytes).unwrap(), ims);
-    assert!((stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.01, "{stats:?}");
+    assert!(
+        (stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.01,
+        "{stats:?}"
+    );
 }
 
 #[test]
@@ -125,7 +128,10 @@ fn damaged_and_foreign_archives_give_errors() {
     let mut flipped = bytes.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x10;
-    assert!(matches!(coder.decompress(&flipped), Err(Error::Corrupt { .. })));
+    assert!(matches!(
+        coder.decompress(&flipped),
+        Err(Error::Corrupt { .. })
+    ));
     assert!(matches!(
         coder.decompress(&bytes[..bytes.len() - 9]),
         Err(Error::Corrupt { .. })
@@ -138,7 +144,10 @@ fn damaged_and_foreign_archives_give_errors() {
         opts(2, 2),
     )
     .unwrap();
-    assert!(matches!(other.decompress(&bytes), Err(Error::ModelMismatch(_))));
+    assert!(matches!(
+        other.decompress(&bytes),
+        Err(Error::ModelMismatch(_))
+    ));
 }
 
 #[test]
@@ -158,7 +167,12 @@ fn explore_overhead() {
         )
         .unwrap();
         let (_, s) = coder.compress(&ims).unwrap();
-        println!("sigma 2^{sig} streams {streams}: net {:.5} bound {:.5} diff {:.5}", s.tile_bpd, s.sample_bound_bpd, s.tile_bpd - s.sample_bound_bpd);
+        println!(
+            "sigma 2^{sig} streams {streams}: net {:.5} bound {:.5} diff {:.5}",
+            s.tile_bpd,
+            s.sample_bound_bpd,
+            s.tile_bpd - s.sample_bound_bpd
+        );
     }
 }
 
@@ -178,7 +192,10 @@ fn black_box_round_trips_and_matches_the_bound() {
     let (bytes, stats) = coder.compress(&ims).unwrap();
     assert_eq!(coder.decompress(&bytes).unwrap(), ims);
     println!("black box: {stats:?}");
-    assert!((stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.05, "{stats:?}");
+    assert!(
+        (stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.05,
+        "{stats:?}"
+    );
 }
 
 #[test]

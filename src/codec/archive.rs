@@ -154,20 +154,37 @@ impl Header {
         let algorithm = match r.u8("algorithm")? {
             0 => Algorithm::Compositional,
             1 => Algorithm::BlackBox,
-            other => return Err(Error::corrupt(WHAT, format!("unknown algorithm code {other}"))),
+            other => {
+                return Err(Error::corrupt(
+                    WHAT,
+                    format!("unknown algorithm code {other}"),
+                ))
+            }
         };
         let ramp = match r.u8("batch ramp flag")? {
             0 => false,
             1 => true,
-            other => return Err(Error::corrupt(WHAT, format!("batch ramp flag {other} is not 0 or 1"))),
+            other => {
+                return Err(Error::corrupt(
+                    WHAT,
+                    format!("batch ramp flag {other} is not 0 or 1"),
+                ))
+            }
         };
-        let tile = (r.u32("tile height")?, r.u32("tile width")?, r.u32("tile channels")?);
+        let tile = (
+            r.u32("tile height")?,
+            r.u32("tile width")?,
+            r.u32("tile channels")?,
+        );
         let n_images = r.u32("image count")? as usize;
         // Each image entry is 13 bytes: refuse counts the remaining bytes cannot hold.
         if n_images > r.remaining() / 13 {
             return Err(Error::corrupt(
                 WHAT,
-                format!("header claims {n_images} images but holds {} bytes", r.remaining()),
+                format!(
+                    "header claims {n_images} images but holds {} bytes",
+                    r.remaining()
+                ),
             ));
         }
         let mut images = Vec::with_capacity(n_images);
@@ -184,7 +201,10 @@ impl Header {
         if n_chunks > r.remaining() / 4 {
             return Err(Error::corrupt(
                 WHAT,
-                format!("header claims {n_chunks} chunks but holds {} bytes", r.remaining()),
+                format!(
+                    "header claims {n_chunks} chunks but holds {} bytes",
+                    r.remaining()
+                ),
             ));
         }
         let mut chunk_tiles = Vec::with_capacity(n_chunks);
@@ -194,7 +214,10 @@ impl Header {
         if r.remaining() != 0 {
             return Err(Error::corrupt(
                 WHAT,
-                format!("{} unexpected bytes at the end of the header", r.remaining()),
+                format!(
+                    "{} unexpected bytes at the end of the header",
+                    r.remaining()
+                ),
             ));
         }
         let header = Header {
@@ -249,7 +272,10 @@ impl Header {
                 ));
             }
             if im.width as u64 * im.height as u64 > 1 << 32 {
-                return bad(format!("image {i} is {}x{}: too large", im.width, im.height));
+                return bad(format!(
+                    "image {i} is {}x{}: too large",
+                    im.width, im.height
+                ));
             }
         }
         let tiles: u64 = self.images.iter().map(|im| self.tiles_of(im)).sum();
@@ -322,7 +348,10 @@ impl Archive {
             let data = r.bytes(len as usize, "chunk")?;
             let crc = r.u32(&format!("chunk {i} crc32"))?;
             if crc32fast::hash(data) != crc {
-                return Err(Error::corrupt(WHAT, format!("chunk {i} fails its CRC32 check")));
+                return Err(Error::corrupt(
+                    WHAT,
+                    format!("chunk {i} fails its CRC32 check"),
+                ));
             }
             chunks.push(data.to_vec());
         }
@@ -345,7 +374,10 @@ impl Archive {
         let mut r = Reader::new(bytes);
         let magic = r.bytes(8, "magic")?;
         if magic != MAGIC {
-            return Err(Error::corrupt(WHAT, "not a libflowbb archive (bad magic bytes)"));
+            return Err(Error::corrupt(
+                WHAT,
+                "not a libflowbb archive (bad magic bytes)",
+            ));
         }
         let version = r.u16("version")?;
         if version != FORMAT_VERSION {
@@ -357,7 +389,10 @@ impl Archive {
         if header_len > r.remaining() {
             return Err(Error::corrupt(
                 WHAT,
-                format!("header claims {header_len} bytes but only {} remain", r.remaining()),
+                format!(
+                    "header claims {header_len} bytes but only {} remain",
+                    r.remaining()
+                ),
             ));
         }
         let header_bytes = r.bytes(header_len, "header")?;
@@ -452,8 +487,18 @@ mod tests {
                 },
                 tile: (32, 32, 3),
                 images: vec![
-                    ImageEntry { width: 40, height: 33, channels: 3, crc32: 1 },
-                    ImageEntry { width: 32, height: 32, channels: 1, crc32: 2 },
+                    ImageEntry {
+                        width: 40,
+                        height: 33,
+                        channels: 3,
+                        crc32: 1,
+                    },
+                    ImageEntry {
+                        width: 32,
+                        height: 32,
+                        channels: 1,
+                        crc32: 2,
+                    },
                 ],
                 chunk_tiles: vec![3, 2],
             },
@@ -471,7 +516,10 @@ mod tests {
     fn every_truncation_is_an_error() {
         let bytes = sample().to_bytes();
         for n in 0..bytes.len() {
-            assert!(Archive::from_bytes(&bytes[..n]).is_err(), "prefix of {n} bytes accepted");
+            assert!(
+                Archive::from_bytes(&bytes[..n]).is_err(),
+                "prefix of {n} bytes accepted"
+            );
         }
     }
 
@@ -481,7 +529,10 @@ mod tests {
         for i in 0..bytes.len() * 8 {
             let mut b = bytes.clone();
             b[i / 8] ^= 1 << (i % 8);
-            assert!(Archive::from_bytes(&b).is_err(), "flip of bit {i} went unnoticed");
+            assert!(
+                Archive::from_bytes(&b).is_err(),
+                "flip of bit {i} went unnoticed"
+            );
         }
     }
 

@@ -38,14 +38,18 @@ fn jacobian(steps: &[Step], x: &Tensor, aux: Option<&Tensor>) -> (Vec<f64>, Vec<
         let (z, _) = forward_steps(steps, &xs, aux_k.as_ref(), Mode::Eval);
         let z = z.reshape([k, d]);
         let rows: Vec<i64> = (0..k).map(|r| (row + r).min(d - 1)).collect();
-        let pick = Tensor::zeros([k, d], (Kind::Double, x.device()))
-            .scatter_value(1, &Tensor::from_slice(&rows).reshape([k, 1]), 1.0);
+        let pick = Tensor::zeros([k, d], (Kind::Double, x.device())).scatter_value(
+            1,
+            &Tensor::from_slice(&rows).reshape([k, 1]),
+            1.0,
+        );
         let g = Tensor::run_backward(&[(z * pick).sum(Kind::Double)], &[&xs], false, false);
         let g = Vec::<f64>::try_from(g[0].reshape([k * d]).to_kind(Kind::Double))
             .expect("f64 gradient");
         for r in 0..k.min(d - row) {
             let dst = ((row + r) * d) as usize;
-            jac[dst..dst + d as usize].copy_from_slice(&g[(r * d) as usize..((r + 1) * d) as usize]);
+            jac[dst..dst + d as usize]
+                .copy_from_slice(&g[(r * d) as usize..((r + 1) * d) as usize]);
         }
         row += k;
     }
@@ -146,7 +150,14 @@ impl Session<'_> {
             }
         };
         let xu: Vec<u64> = x_syms.iter().zip(&u_syms).map(|(x, u)| x + u).collect();
-        let z = self.blackbox(true, &model.steps, &from_u64(&xu, &shape), None, On::Main, On::Main)?;
+        let z = self.blackbox(
+            true,
+            &model.steps,
+            &from_u64(&xu, &shape),
+            None,
+            On::Main,
+            On::Main,
+        )?;
         let z = to_u64(&z);
         self.log_bound += self.log_std_normal(&z);
         let g = self.main;

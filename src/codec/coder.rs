@@ -154,10 +154,16 @@ impl Coder {
             )));
         }
         if opts.streams == 0 || opts.streams > 1 << 16 {
-            return Err(Error::invalid(format!("streams is {}; 1..=65536", opts.streams)));
+            return Err(Error::invalid(format!(
+                "streams is {}; 1..=65536",
+                opts.streams
+            )));
         }
         if opts.batch_size == 0 || opts.batch_size > 1 << 16 {
-            return Err(Error::invalid(format!("batch size is {}; 1..=65536", opts.batch_size)));
+            return Err(Error::invalid(format!(
+                "batch size is {}; 1..=65536",
+                opts.batch_size
+            )));
         }
         if opts.chunk_images == Some(0) {
             return Err(Error::invalid("chunk_images must be at least 1"));
@@ -354,7 +360,6 @@ impl Coder {
             }
             log_bound += session.log_bound;
             stats.network_seconds += session.network_seconds;
-            drop(session);
             stats.net_bits += streams.len_bits() as f64 - initial_len as f64;
             stats.initial_bits += streams.initial_bits_used();
             chunks.push(streams.to_bytes());
@@ -419,16 +424,15 @@ impl Coder {
                 self.tile_shape()
             )));
         }
-        let blackbox = match (h.params.algorithm, &self.model64) {
-            (Algorithm::Compositional, _) => None,
-            (Algorithm::BlackBox, Some(m)) => Some(m),
-            (Algorithm::BlackBox, None) => {
-                return Err(Error::invalid(
+        let blackbox =
+            match (h.params.algorithm, &self.model64) {
+                (Algorithm::Compositional, _) => None,
+                (Algorithm::BlackBox, Some(m)) => Some(m),
+                (Algorithm::BlackBox, None) => return Err(Error::invalid(
                     "the archive was coded with the black-box algorithm: decode it with a coder \
                      whose algorithm is BlackBox",
-                ))
-            }
-        };
+                )),
+            };
         let here = self.numerics_fingerprint()?;
         if h.numerics_fingerprint != here {
             return Err(Error::NumericsMismatch(format!(
@@ -446,17 +450,19 @@ impl Coder {
         let mut done = 0;
         let mut first_tile = 0usize;
         for (ci, (blob, &n)) in archive.chunks.iter().zip(&h.chunk_tiles).enumerate() {
-            let mut streams = Streams::from_bytes(blob).map_err(|e| {
-                Error::corrupt("archive", format!("chunk {ci}: {e}"))
-            })?;
+            let mut streams = Streams::from_bytes(blob)
+                .map_err(|e| Error::corrupt("archive", format!("chunk {ci}: {e}")))?;
             if streams.num_streams() != p.streams as usize {
                 return Err(Error::corrupt(
                     "archive",
-                    format!("chunk {ci} holds {} streams, the header says {}", streams.num_streams(), p.streams),
+                    format!(
+                        "chunk {ci} holds {} streams, the header says {}",
+                        streams.num_streams(),
+                        p.streams
+                    ),
                 ));
             }
-            let mut session =
-                Session::new(&mut streams, p.delta_log2, p.range_log2, p.sigma_log2)?;
+            let mut session = Session::new(&mut streams, p.delta_log2, p.range_log2, p.sigma_log2)?;
             let n = n as usize;
             let bs = p.batch_size as usize;
             let mut batches = Vec::new();
@@ -523,7 +529,10 @@ fn chunk_seed(seed: u64, i: usize) -> u64 {
 }
 
 /// The first coupling of the main flow and its conditioning half for the probe `x`.
-fn first_coupling<'m>(steps: &'m [Step], x: &Tensor) -> Option<(&'m crate::flow::Coupling, Tensor)> {
+fn first_coupling<'m>(
+    steps: &'m [Step],
+    x: &Tensor,
+) -> Option<(&'m crate::flow::Coupling, Tensor)> {
     let mut x = x.shallow_clone();
     for s in steps {
         match s {

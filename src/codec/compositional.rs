@@ -76,15 +76,28 @@ fn to_f64(t: &Tensor) -> Vec<f64> {
 pub(super) fn sanitize(g: &Grid, means: &mut [f64], stds: &mut [f64]) {
     let (lo, hi) = (g.midpoint(0), g.midpoint(g.num_bins() - 1));
     for m in means.iter_mut() {
-        *m = if m.is_nan() { 0.5 * (lo + hi) } else { m.clamp(lo, hi) };
+        *m = if m.is_nan() {
+            0.5 * (lo + hi)
+        } else {
+            m.clamp(lo, hi)
+        };
     }
     for s in stds.iter_mut() {
-        *s = if s.is_nan() { 1.0 } else { s.clamp(1e-300, 1e300) };
+        *s = if s.is_nan() {
+            1.0
+        } else {
+            s.clamp(1e-300, 1e300)
+        };
     }
 }
 
 impl<'a> Session<'a> {
-    pub fn new(streams: &'a mut Streams, delta_log2: i32, range_log2: i32, sigma_log2: i32) -> Result<Self> {
+    pub fn new(
+        streams: &'a mut Streams,
+        delta_log2: i32,
+        range_log2: i32,
+        sigma_log2: i32,
+    ) -> Result<Self> {
         let bits = (-delta_log2) as u32;
         let r = (2.0f64).powi(range_log2);
         Ok(Session {
@@ -131,7 +144,7 @@ impl<'a> Session<'a> {
 
         // Bits-back: decode the output y-bar from the streams.
         let mut ybar = vec![0u64; n];
-        let og = self.grid(output).clone();
+        let og = *self.grid(output);
         self.streams.decode_gaussian(&og, &y, &stds, &mut ybar)?;
 
         // Encode the input given the inverse at y-bar.
@@ -140,7 +153,7 @@ impl<'a> Session<'a> {
         ew::inverse_all(f, &ym, &mut xhat);
         let mut sig = vec![self.sigma; n];
         sanitize(self.grid(input), &mut xhat, &mut sig);
-        let ig = self.grid(input).clone();
+        let ig = *self.grid(input);
         self.streams.encode_gaussian(&ig, x, &xhat, &sig)?;
         Ok(ybar)
     }
@@ -160,7 +173,7 @@ impl<'a> Session<'a> {
         ew::inverse_all(f, &ym, &mut xhat);
         let mut sig = vec![self.sigma; n];
         sanitize(self.grid(input), &mut xhat, &mut sig);
-        let ig = self.grid(input).clone();
+        let ig = *self.grid(input);
         let mut x = vec![0u64; n];
         self.streams.decode_gaussian(&ig, &xhat, &sig, &mut x)?;
 
@@ -170,7 +183,7 @@ impl<'a> Session<'a> {
         ew::forward_all(f, &xm, &mut yv, &mut logd);
         let mut stds: Vec<f64> = logd.iter().map(|l| self.sigma * l.exp()).collect();
         sanitize(self.grid(output), &mut yv, &mut stds);
-        let og = self.grid(output).clone();
+        let og = *self.grid(output);
         self.streams.encode_gaussian(&og, y, &yv, &stds)?;
         Ok(x)
     }
@@ -195,7 +208,10 @@ impl<'a> Session<'a> {
     // ---- Norm ----------------------------------------------------------------------------
 
     fn norm(&mut self, encode: bool, norm: &Norm, t: &Tensor) -> Result<Tensor> {
-        let log_scale: Vec<f64> = to_f64(&norm.g).into_iter().map(|g| g.max(1e-10).ln()).collect();
+        let log_scale: Vec<f64> = to_f64(&norm.g)
+            .into_iter()
+            .map(|g| g.max(1e-10).ln())
+            .collect();
         let shift = to_f64(&norm.b);
         let f = ew::Affine {
             period: log_scale.len(),
@@ -229,7 +245,7 @@ impl<'a> Session<'a> {
 
             // Bits-back: decode y-bar from the autoregressive form of N(W x, sigma^2 W W^T).
             let mut ybar = vec![0u64; n];
-            let g = self.main.clone();
+            let g = self.main;
             self.streams.decode_ar(&g, &ar, &base, &mut ybar)?;
 
             // Encode x given W^-1 y-bar.
@@ -239,7 +255,7 @@ impl<'a> Session<'a> {
             self.streams.encode_gaussian(&g, &syms, &xhat, &s2)?;
             ybar
         } else {
-            let g = self.main.clone();
+            let g = self.main;
             let mut xhat = mat_apply(&w_inv, c, &self.mids(On::Main, &syms));
             let mut s2 = sig.clone();
             sanitize(&self.main, &mut xhat, &mut s2);
@@ -253,7 +269,9 @@ impl<'a> Session<'a> {
             x
         };
         let (b, h, wd) = (shape[0], shape[2], shape[3]);
-        Ok(from_u64(&out, &[b, h, wd, c as i64]).permute([0, 3, 1, 2]).contiguous())
+        Ok(from_u64(&out, &[b, h, wd, c as i64])
+            .permute([0, 3, 1, 2])
+            .contiguous())
     }
 
     // ---- Coupling (Algorithm 3.3) ------------------------------------------------------------
@@ -315,7 +333,12 @@ impl<'a> Session<'a> {
 
     /// Encodes through `steps` in forward order: symbols of the input in, symbols of the output
     /// out. `aux` is the dequantizer's context.
-    pub fn encode_steps(&mut self, steps: &[Step], x: Tensor, aux: Option<&Tensor>) -> Result<Tensor> {
+    pub fn encode_steps(
+        &mut self,
+        steps: &[Step],
+        x: Tensor,
+        aux: Option<&Tensor>,
+    ) -> Result<Tensor> {
         let mut x = x;
         for step in steps {
             x = match step {
@@ -346,7 +369,12 @@ impl<'a> Session<'a> {
     }
 
     /// Exact mirror of [`Session::encode_steps`]: symbols of the output in, of the input out.
-    pub fn decode_steps(&mut self, steps: &[Step], y: Tensor, aux: Option<&Tensor>) -> Result<Tensor> {
+    pub fn decode_steps(
+        &mut self,
+        steps: &[Step],
+        y: Tensor,
+        aux: Option<&Tensor>,
+    ) -> Result<Tensor> {
         let mut y = y;
         for step in steps.iter().rev() {
             y = match step {
@@ -419,7 +447,7 @@ impl<'a> Session<'a> {
             }
             Some(dq) => {
                 let mut eps = vec![0u64; n as usize];
-                let g = self.main.clone();
+                let g = self.main;
                 self.streams.decode_std_normal(&g, &mut eps)?;
                 self.log_bound -= self.log_std_normal(&eps);
                 let ctx = self.context(model, x_int);
@@ -435,7 +463,7 @@ impl<'a> Session<'a> {
         let z = self.encode_steps(&model.steps, from_u64(&xu, &shape), None)?;
         let z = to_u64(&z);
         self.log_bound += self.log_std_normal(&z);
-        let g = self.main.clone();
+        let g = self.main;
         self.streams.encode_std_normal(&g, &z)
     }
 
@@ -447,7 +475,7 @@ impl<'a> Session<'a> {
         let bits = self.main_bits();
         let (c, h, w) = model.config().latent_shape();
         let mut z = vec![0u64; n as usize];
-        let g = self.main.clone();
+        let g = self.main;
         self.streams.decode_std_normal(&g, &mut z)?;
         let xu = self.decode_steps(&model.steps, from_u64(&z, &[shape[0], c, h, w]), None)?;
         let xu = to_u64(&xu);
@@ -476,7 +504,7 @@ impl<'a> Session<'a> {
             Some(dq) => {
                 let ctx = self.context(model, &x_int);
                 let eps = self.decode_steps(&dq.steps, from_u64(&u_syms, shape), ctx.as_ref())?;
-                let g = self.main.clone();
+                let g = self.main;
                 self.streams.encode_std_normal(&g, &to_u64(&eps))?;
             }
         }
@@ -511,7 +539,8 @@ fn invert(m: &[f64], c: usize) -> Option<Vec<f64>> {
         inv[i * c + i] = 1.0;
     }
     for col in 0..c {
-        let piv = (col..c).max_by(|&p, &q| a[p * c + col].abs().total_cmp(&a[q * c + col].abs()))?;
+        let piv =
+            (col..c).max_by(|&p, &q| a[p * c + col].abs().total_cmp(&a[q * c + col].abs()))?;
         if a[piv * c + col].abs() < 1e-300 {
             return None;
         }
@@ -588,7 +617,9 @@ mod tests {
         let g = Grid::new(32, -256.0, 256.0).unwrap();
         let n = 20000;
         let mut streams = Streams::new(1, 9);
-        let warm: Vec<u64> = (0..200_000u64).map(|i| (i * 7919 + i * i) % 1_000_003).collect();
+        let warm: Vec<u64> = (0..200_000u64)
+            .map(|i| (i * 7919 + i * i) % 1_000_003)
+            .collect();
         streams.encode_uniform(1_000_003, &warm).unwrap();
         for std_bins in [1e3, 2f64.powi(18), 1e7] {
             let std = std_bins * g.delta();
@@ -596,7 +627,9 @@ mod tests {
             let stds = vec![std; n];
             let before = streams.len_bits() as f64;
             let mut out = vec![0u64; n];
-            streams.decode_gaussian(&g, &means, &stds, &mut out).unwrap();
+            streams
+                .decode_gaussian(&g, &means, &stds, &mut out)
+                .unwrap();
             let gained = before - streams.len_bits() as f64;
             let info: f64 = out
                 .iter()
@@ -608,23 +641,35 @@ mod tests {
                     -p.log2()
                 })
                 .sum();
-            println!("std {std_bins:e} bins: decode gained {:.6} bits/sym less than info", (info - gained) / n as f64);
+            println!(
+                "std {std_bins:e} bins: decode gained {:.6} bits/sym less than info",
+                (info - gained) / n as f64
+            );
             let before = streams.len_bits() as f64;
             streams.encode_gaussian(&g, &out, &means, &stds).unwrap();
             let cost = streams.len_bits() as f64 - before;
-            println!("std {std_bins:e} bins: encode cost {:.6} bits/sym more than info", (cost - info) / n as f64);
+            println!(
+                "std {std_bins:e} bins: encode cost {:.6} bits/sym more than info",
+                (cost - info) / n as f64
+            );
         }
     }
 
     #[test]
     fn elementwise_steps_cost_their_log_derivative() {
-        let xs: Vec<f64> = (0..20000).map(|i| (i % 256) as f64 + ((i * 37) % 1000) as f64 / 1000.0).collect();
+        let xs: Vec<f64> = (0..20000)
+            .map(|i| (i % 256) as f64 + ((i * 37) % 1000) as f64 / 1000.0)
+            .collect();
         let o = step_overhead(&ew::ImgProc, &xs, On::Main, On::Main);
         println!("imgproc overhead {o:.6} bits/dim");
         assert!(o.abs() < 1e-3, "imgproc {o}");
         let ls = vec![0.7; xs.len()];
         let sh = vec![-3.0; xs.len()];
-        let f = ew::Affine { log_scale: &ls, shift: &sh, period: xs.len() };
+        let f = ew::Affine {
+            log_scale: &ls,
+            shift: &sh,
+            period: xs.len(),
+        };
         let xs2: Vec<f64> = xs.iter().map(|x| x / 50.0 - 2.0).collect();
         let o = step_overhead(&f, &xs2, On::Main, On::Main);
         println!("affine overhead {o:.6} bits/dim");

@@ -225,7 +225,8 @@ impl Elementwise for MixLogisticCdf<'_> {
             lo = lo.min(q);
             hi = hi.max(q);
         }
-        if !(hi > lo) {
+        // A collapsed or non-finite bracket has nothing to search.
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             return lo;
         }
         // Safeguarded Newton: keep a bracket, take Newton steps that stay inside it, bisect
@@ -276,7 +277,10 @@ mod tests {
             let (ym, _) = f.forward(i, x - h);
             let (_, logd) = f.forward(i, x);
             let numeric = ((yp - ym) / (2.0 * h)).ln();
-            assert!((numeric - logd).abs() < 1e-5, "x {x}: logd {logd} vs numeric {numeric}");
+            assert!(
+                (numeric - logd).abs() < 1e-5,
+                "x {x}: logd {logd} vs numeric {numeric}"
+            );
         }
     }
 
@@ -322,7 +326,14 @@ mod tests {
             means: &[-1.0, 1.0],
             log_scales: &[-7.0, -7.0],
         };
-        for c in [0.0, 1e-300, 2.0f64.powi(-33), 0.5, 1.0 - 2.0f64.powi(-33), 1.0] {
+        for c in [
+            0.0,
+            1e-300,
+            2.0f64.powi(-33),
+            0.5,
+            1.0 - 2.0f64.powi(-33),
+            1.0,
+        ] {
             assert!(f.inverse(0, c).is_finite(), "c = {c}");
         }
         assert!(Logit.forward(0, 0.0).0.is_finite());

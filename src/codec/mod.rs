@@ -13,11 +13,11 @@ pub mod autoregressive;
 pub mod elementwise;
 
 #[cfg(feature = "torch")]
-mod compositional;
-#[cfg(feature = "torch")]
 mod blackbox;
 #[cfg(feature = "torch")]
 mod coder;
+#[cfg(feature = "torch")]
+mod compositional;
 
 pub use archive::{batch_layout, Algorithm, Archive, CoderParams, Header, ImageEntry};
 #[cfg(feature = "torch")]

@@ -149,11 +149,9 @@ pub fn save_png(img: &Image, path: &Path) -> Result<()> {
     } else {
         image::ExtendedColorType::Rgb8
     };
-    image::save_buffer(path, &img.pixels, img.width, img.height, color).map_err(|e| {
-        Error::Image {
-            name: path.display().to_string(),
-            message: e.to_string(),
-        }
+    image::save_buffer(path, &img.pixels, img.width, img.height, color).map_err(|e| Error::Image {
+        name: path.display().to_string(),
+        message: e.to_string(),
     })
 }
 
@@ -174,7 +172,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn compress(a: CompressArgs) -> Result<()> {
-    let images: Vec<Image> = a.images.iter().map(|p| load_for_coding(p)).collect::<Result<_>>()?;
+    let images: Vec<Image> = a
+        .images
+        .iter()
+        .map(|p| load_for_coding(p))
+        .collect::<Result<_>>()?;
     let (model, device) = load_model(&a.model)?;
     let opts = CoderOptions {
         sigma_log2: -a.neg_log_sigma,
@@ -287,16 +289,27 @@ pub fn info(a: InfoArgs) -> Result<()> {
             })
         );
     } else {
-        println!("archive     {} ({} bytes, {:.4} bpd)", a.archive.display(), i.archive_bytes, i.total_bpd);
+        println!(
+            "archive     {} ({} bytes, {:.4} bpd)",
+            a.archive.display(),
+            i.archive_bytes,
+            i.total_bpd
+        );
         println!("model       {:016x}", h.model_fingerprint);
         println!("numerics    {:016x}", h.numerics_fingerprint);
         println!(
             "coder       {:?}, sigma 2^{}, delta 2^{}, grid +-2^{}, {} streams, batch {}, seed {}",
             p.algorithm, p.sigma_log2, p.delta_log2, p.range_log2, p.streams, p.batch_size, p.seed
         );
-        println!("tiles       {}x{}x{}, chunks {:?}", h.tile.0, h.tile.1, h.tile.2, h.chunk_tiles);
+        println!(
+            "tiles       {}x{}x{}, chunks {:?}",
+            h.tile.0, h.tile.1, h.tile.2, h.chunk_tiles
+        );
         for (k, e) in h.images.iter().enumerate() {
-            println!("image {k:<5} {}x{}x{} crc32 {:08x}", e.width, e.height, e.channels, e.crc32);
+            println!(
+                "image {k:<5} {}x{}x{} crc32 {:08x}",
+                e.width, e.height, e.channels, e.crc32
+            );
         }
     }
     Ok(())
