@@ -12,6 +12,9 @@ mod train;
 #[derive(Parser)]
 #[command(name = "flowbb", version, about)]
 struct Cli {
+    /// CPU threads for libtorch and for the coder (default: libtorch's choice).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +42,12 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        let n = n.max(1);
+        tch::set_num_threads(n as i32);
+        // The coder's own parallel loops; its results do not depend on the thread count.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
     let result = match cli.command {
         Command::Compress(a) => codec::compress(a),
         Command::Decompress(a) => codec::decompress(a),
