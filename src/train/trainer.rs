@@ -370,8 +370,8 @@ impl Trainer {
         let bc2 = 1.0 - c.beta2.powi(t);
         let decay = c.ema_decay_at(self.step);
         tch::no_grad(|| {
-            for i in 0..self.params.len() {
-                let g = &grads[i] * clip;
+            for (i, grad) in grads.iter().enumerate() {
+                let g = grad * clip;
                 let m = &mut self.adam_m[i];
                 let _ = m.g_mul_scalar_(c.beta1);
                 let _ = m.g_add_(&(&g * (1.0 - c.beta1)));
@@ -559,7 +559,7 @@ pub fn evaluate_dataset(
 ) -> Result<EvalReport> {
     let fc: &FlowConfig = model.config();
     let (mh, mw, mc) = (fc.height as u32, fc.width as u32, fc.channels as u8);
-    if set.channels != mc || set.height % mh != 0 || set.width % mw != 0 || set.is_empty() {
+    if set.channels != mc || !set.height.is_multiple_of(mh) || !set.width.is_multiple_of(mw) || set.is_empty() {
         return Err(Error::invalid(format!(
             "a {}x{}x{} model cannot evaluate {} images of {}x{}x{}",
             mw,
