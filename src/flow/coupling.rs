@@ -13,8 +13,8 @@ use super::net::{CondNet, Mode};
 /// Lower clamp on the mixture log-scales (applied in both directions).
 pub const MIN_LOG_SCALE: f64 = -7.0;
 
-/// Bisection iterations of the mixture-CDF inverse (the bracket is tested for collapse every
-/// few iterations, so most inputs stop far earlier).
+/// Most iterations of the mixture-CDF inverse (convergence is tested every few iterations, so
+/// most inputs stop far earlier).
 pub const BISECTION_MAX_ITERS: usize = 200;
 
 /// Elementwise parameters of the logistic mixture, each of shape `(B, C, H, W, K)`.
@@ -149,7 +149,7 @@ impl Coupling {
         }
     }
 
-    /// Number of scalar parameters of the conditioning network.
+    /// Channels of each half of the pair.
     pub fn channels(&self) -> i64 {
         self.channels
     }
@@ -181,41 +181,62 @@ fn mix_logit_forward(x: &Tensor, m: &Mixture) -> (Tensor, Tensor) {
     (lc - l1mc, logd)
 }
 
-/// Bisection inverse of `l = logit(MixLogCDF(x))`: never NaN or infinite for any `l`,
-/// including `+-inf` (the result is clamped to the bracket `[min mu - 100 S, max mu + 100 S]`,
-/// `S` the sum of the component scales). Elementwise and deterministic: the result for one
-/// subpixel does not depend on the rest of the batch.
+/// Inverse of `l = logit(MixLogCDF(x))` by safeguarded Newton iteration inside a bisection
+/// bracket: never NaN or infinite for any `l`, including `+-inf` (the result is clamped to the
+/// bracket `[min mu - 100 S, max mu + 100 S]`, `S` the sum of the component scales).
+///
+/// Each step evaluates the logit of the CDF at the current point, shrinks the bracket on the
+/// side the root is not, and takes the Newton step when it lands strictly inside the bracket,
+/// the bracket midpoint otherwise. A subpixel stops moving once its step or its bracket is a
+/// few ulps wide, so its result does not depend on the rest of the batch or on how long other
+/// subpixels keep the loop running.
 fn mix_logit_inverse(l: &Tensor, m: &Mixture) -> Tensor {
     tch::no_grad(|| {
         let spread = m.log_scales.exp().sum_dim_intlist(-1, false, None) * 100.0;
         let mut lo = m.means.amin(-1, false) - &spread;
         let mut hi = m.means.amax(-1, false) + &spread;
         let target = l.nan_to_num(0.0, None, None);
-        // A subpixel stops moving once its bracket is a few ulps wide, so its result does not
-        // depend on how long other subpixels of the batch keep the loop running.
+        let lw = log_weights(m);
+        let inv_scale = (-&m.log_scales).exp();
+        let lw_pdf = &lw - &m.log_scales;
         let eps = if l.kind() == Kind::Double {
             2.3e-16
         } else {
             1.2e-7
         };
+        // start from the weighted mean of the component means, inside the bracket
+        let mut x = (lw.exp() * &m.means).sum_dim_intlist(-1, false, None);
+        let mut open = x.ones_like().to_kind(Kind::Bool);
         for it in 0..BISECTION_MAX_ITERS {
-            let mid = (&lo + &hi) * 0.5;
-            let done = (&hi - &lo).le_tensor(&((mid.abs() + 1.0) * eps));
-            let (lc, l1mc) = log_cdf_pair(&mid, m);
-            let above = (lc - l1mc).gt_tensor(&target);
-            let lower_hi = above.logical_and(&done.logical_not());
-            let raise_lo = above.logical_not().logical_and(&done.logical_not());
-            hi = mid.where_self(&lower_hi, &hi);
-            lo = mid.where_self(&raise_lo, &lo);
-            if it % 8 == 7 {
-                let mid = (&lo + &hi) * 0.5;
-                let done = (&hi - &lo).le_tensor(&((mid.abs() + 1.0) * eps));
-                if bool::try_from(done.all()).unwrap_or(false) {
-                    break;
-                }
+            let z = (x.unsqueeze(-1) - &m.means) * &inv_scale;
+            let ls_pos = z.log_sigmoid();
+            let ls_neg = (-&z).log_sigmoid();
+            let lc = (&lw + &ls_pos).logsumexp([-1], false);
+            let l1mc = (&lw + &ls_neg).logsumexp([-1], false);
+            let log_pdf = (&lw_pdf + ls_pos + ls_neg).logsumexp([-1], false);
+            let f = &lc - &l1mc - &target;
+            let above = f.gt(0.0).logical_and(&open);
+            let below = f.lt(0.0).logical_and(&open);
+            hi = x.where_self(&above, &hi);
+            lo = x.where_self(&below, &lo);
+            // d logit(CDF) / dx = pdf / (CDF (1 - CDF))
+            let slope = (log_pdf - lc - l1mc).exp();
+            let newton = &x - f / slope;
+            let inside = newton.gt_tensor(&lo).logical_and(&newton.lt_tensor(&hi));
+            let next = newton.where_self(&inside, &((&lo + &hi) * 0.5));
+            let next = next.where_self(&open, &x);
+            let tol = (x.abs() + 1.0) * eps;
+            let settled = (&next - &x)
+                .abs()
+                .le_tensor(&tol)
+                .logical_or(&(&hi - &lo).le_tensor(&tol));
+            x = next;
+            open = open.logical_and(&settled.logical_not());
+            if it % 4 == 3 && !bool::try_from(open.any()).unwrap_or(true) {
+                break;
             }
         }
-        (lo + hi) * 0.5
+        x
     })
 }
 

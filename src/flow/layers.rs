@@ -136,20 +136,22 @@ impl Pointwise {
             .contiguous()
     }
 
-    /// `y = W x` at every pixel, and the log-determinant per example, `H W log|det W|`, as a
+    /// `y = W x` at every pixel (accumulated in f64, returned in `x`'s kind), and the
+    /// log-determinant per example, `H W log|det W|`, as a
     /// tensor of shape `(B,)` in `x`'s kind.
     pub fn forward(&self, x: &Tensor) -> (Tensor, Tensor) {
         let size = x.size();
-        let y = Self::apply(&self.w.to_kind(x.kind()), x);
+        let y =
+            Self::apply(&self.w.to_kind(Kind::Double), &x.to_kind(Kind::Double)).to_kind(x.kind());
         let ld = (self.log_abs_det() * (size[2] * size[3]) as f64).to_kind(x.kind());
         let ld = ld.expand([size[0]], false).contiguous();
         (y, ld)
     }
 
-    /// `x = W^-1 y` at every pixel; the inverse matrix is computed in f64.
+    /// `x = W^-1 y` at every pixel; the inverse matrix and the product are computed in f64.
     pub fn inverse(&self, y: &Tensor) -> Tensor {
-        let inv = Tensor::linalg_inv(&self.w.to_kind(Kind::Double)).to_kind(y.kind());
-        Self::apply(&inv, y)
+        let inv = Tensor::linalg_inv(&self.w.to_kind(Kind::Double));
+        Self::apply(&inv, &y.to_kind(Kind::Double)).to_kind(y.kind())
     }
 
     /// Number of scalar parameters.

@@ -36,8 +36,15 @@
 //! float kind of its input, returns the elementwise log-derivative with its value, and has an
 //! exact inverse. [`Pointwise`] exposes its matrix ([`Pointwise::weight_f64`]).
 //!
+//! [`FlowModel`] runs these steps in its flow kind (f64 by default, see
+//! [`FlowModel::set_flow_kind`]) and the conditioning networks in the parameters' kind.
+//!
 //! The mixture log-scales are clamped below at [`coupling::MIN_LOG_SCALE`] (-7), in both
 //! directions, since models here are trained from scratch.
+
+// `a = a + b` on tensors allocates a new tensor, while `a += b` writes in place, which autograd
+// may reject; the explicit form is kept on purpose.
+#![allow(clippy::assign_op_pattern)]
 
 pub mod config;
 pub mod coupling;
@@ -52,14 +59,17 @@ pub use layers::{ImgProc, Norm, Pointwise, Sigmoid};
 pub use model::{forward_steps, inverse_steps, Dequantizer, FlowModel, PairStep, Step};
 pub use net::Mode;
 
-/// Makes libtorch as reproducible as this binding allows: turns cuDNN autotuning off (so the
-/// same convolution algorithm is chosen every run), asks cuBLAS for a fixed workspace layout,
-/// and optionally fixes the number of CPU threads. Every convolution of the model already
-/// requests deterministic kernels. Call it once, before the first CUDA operation.
+/// Makes libtorch as reproducible as it allows: switches on libtorch's deterministic
+/// algorithms (and deterministic cuDNN), turns cuDNN autotuning off so the same convolution
+/// algorithm is chosen every run, asks cuBLAS for a fixed workspace layout, and optionally fixes
+/// the number of CPU threads. Every convolution of the model also requests deterministic kernels
+/// itself. Call it once, before the first CUDA operation.
 ///
-/// The global "deterministic algorithms" switch of libtorch is not exposed by `tch`; the model
-/// uses no operation that is nondeterministic on CPU.
-pub fn set_deterministic(threads: Option<i32>) {
+/// `tch` does not wrap libtorch's global deterministic-algorithms switch, so it is looked up in
+/// the loaded libtorch by its (Itanium C++ ABI) symbol name. Returns whether that switch is now
+/// on; `false` when the symbol cannot be found (another ABI, or libtorch loaded privately), in
+/// which case the other settings still apply.
+pub fn set_deterministic(threads: Option<i32>) -> bool {
     if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
         std::env::set_var("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
     }
@@ -69,4 +79,53 @@ pub fn set_deterministic(threads: Option<i32>) {
     if let Some(n) = threads {
         tch::set_num_threads(n.max(1));
     }
+    enable_deterministic_algorithms()
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+fn enable_deterministic_algorithms() -> bool {
+    use std::ffi::{c_void, CStr};
+    type GlobalContext = unsafe extern "C" fn() -> *mut c_void;
+    type SetTwoFlags = unsafe extern "C" fn(*mut c_void, bool, bool);
+    type SetFlag = unsafe extern "C" fn(*mut c_void, bool);
+    type GetFlag = unsafe extern "C" fn(*const c_void) -> bool;
+    let sym = |name: &CStr| unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    let global = sym(c"_ZN2at13globalContextEv");
+    let set_algorithms = sym(c"_ZN2at7Context26setDeterministicAlgorithmsEbb");
+    let get_algorithms = sym(c"_ZNK2at7Context23deterministicAlgorithmsEv");
+    let set_cudnn = sym(c"_ZN2at7Context21setDeterministicCuDNNEb");
+    if global.is_null() || set_algorithms.is_null() || get_algorithms.is_null() {
+        return false;
+    }
+    // SAFETY: the symbols are libtorch's `at::globalContext()`,
+    // `at::Context::setDeterministicAlgorithms(bool, bool)`,
+    // `at::Context::setDeterministicCuDNN(bool)` and `at::Context::deterministicAlgorithms()`;
+    // under the Itanium C++ ABI a non-virtual member function takes `this` as its first
+    // argument, exactly like the C signatures they are cast to.
+    unsafe {
+        let global: GlobalContext = std::mem::transmute(global);
+        let set_algorithms: SetTwoFlags = std::mem::transmute(set_algorithms);
+        let get_algorithms: GetFlag = std::mem::transmute(get_algorithms);
+        let ctx = global();
+        if ctx.is_null() {
+            return false;
+        }
+        set_algorithms(ctx, true, false);
+        if !set_cudnn.is_null() {
+            let set_cudnn: SetFlag = std::mem::transmute(set_cudnn);
+            set_cudnn(ctx, true);
+        }
+        get_algorithms(ctx)
+    }
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn enable_deterministic_algorithms() -> bool {
+    false
 }

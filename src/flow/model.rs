@@ -224,6 +224,7 @@ impl Dequantizer {
 pub struct FlowModel {
     vs: nn::VarStore,
     config: FlowConfig,
+    flow_kind: Kind,
     /// Main flow, in forward order, starting with [`Step::ImgProc`].
     pub steps: Vec<Step>,
     /// Variational dequantizer; `None` for uniform dequantization.
@@ -304,9 +305,28 @@ impl FlowModel {
         Ok(FlowModel {
             vs,
             config: config.clone(),
+            flow_kind: Kind::Double,
             steps,
             dequantizer,
         })
+    }
+
+    /// Float kind of the flow math (every invertible step) in [`FlowModel::forward`],
+    /// [`FlowModel::inverse`] and the bounds; the conditioning networks run in the parameters'
+    /// kind. `Double` by default, so that an f32 model inverts to within a few ulps.
+    pub fn flow_kind(&self) -> Kind {
+        self.flow_kind
+    }
+
+    /// Sets the float kind of the flow math (`Float` or `Double`).
+    pub fn set_flow_kind(&mut self, kind: Kind) -> Result<()> {
+        if kind != Kind::Float && kind != Kind::Double {
+            return Err(Error::invalid(format!(
+                "flow kind must be Float or Double, found {kind:?}"
+            )));
+        }
+        self.flow_kind = kind;
+        Ok(())
     }
 
     /// The configuration.
@@ -379,8 +399,8 @@ impl FlowModel {
         Ok(())
     }
 
-    fn input(&self, x: &Tensor) -> Tensor {
-        x.to_device(self.device()).to_kind(self.kind())
+    fn flow_input(&self, x: &Tensor) -> Tensor {
+        x.to_device(self.device()).to_kind(self.flow_kind)
     }
 
     /// Main flow forward: dequantized images `x` `(B, C, H, W)` in pixel units `[0, 256)` to the
@@ -388,12 +408,13 @@ impl FlowModel {
     /// log-determinant per example `(B,)`.
     pub fn forward(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
         self.check_images(x, "forward input")?;
-        Ok(forward_steps(
+        let (z, ld) = forward_steps(
             &self.steps,
-            &self.input(x),
+            &self.flow_input(x),
             None,
             Mode::from_train(train),
-        ))
+        );
+        Ok((z.to_kind(self.kind()), ld.to_kind(self.kind())))
     }
 
     /// Main flow inverse: latent `z` to dequantized images in pixel units.
@@ -406,7 +427,7 @@ impl FlowModel {
             )));
         }
         Ok(tch::no_grad(|| {
-            inverse_steps(&self.steps, &self.input(z), None)
+            inverse_steps(&self.steps, &self.flow_input(z), None).to_kind(self.kind())
         }))
     }
 
@@ -414,7 +435,8 @@ impl FlowModel {
     /// numeric kind); returns `x + u` in the model's kind and `log q(u|x)` per example.
     pub fn dequantize(&self, x_int: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
         self.check_images(x_int, "dequantize input")?;
-        Ok(self.dequantize_mode(&self.input(x_int), Mode::from_train(train)))
+        let (y, log_q) = self.dequantize_mode(&self.flow_input(x_int), Mode::from_train(train));
+        Ok((y.to_kind(self.kind()), log_q.to_kind(self.kind())))
     }
 
     fn dequantize_mode(&self, x: &Tensor, mode: Mode) -> (Tensor, Tensor) {
@@ -459,9 +481,10 @@ impl FlowModel {
         self.check_images(x_int, "images")?;
         self.check_images(noise, "dequantization noise")?;
         let mode = Mode::from_train(train);
-        let (y, log_q) = self.dequantize_noise(&self.input(x_int), &self.input(noise), mode);
+        let (y, log_q) =
+            self.dequantize_noise(&self.flow_input(x_int), &self.flow_input(noise), mode);
         let (z, ld) = forward_steps(&self.steps, &y, None, mode);
-        Ok(log_normal(&z) + ld - log_q)
+        Ok((log_normal(&z) + ld - log_q).to_kind(self.kind()))
     }
 
     /// Single-sample variational bound on `log P(x)` in nats, per example `(B,)`:
@@ -469,7 +492,9 @@ impl FlowModel {
     /// negated mean).
     pub fn log_likelihood_bound(&self, x_int: &Tensor, train: bool) -> Result<Tensor> {
         self.check_images(x_int, "images")?;
-        Ok(self.elbo_mode(&self.input(x_int), Mode::from_train(train)))
+        Ok(self
+            .elbo_mode(&self.flow_input(x_int), Mode::from_train(train))
+            .to_kind(self.kind()))
     }
 
     /// Bits per dimension of the single-sample dequantization bound, per example `(B,)`,
@@ -478,7 +503,7 @@ impl FlowModel {
         self.check_images(x_int, "images")?;
         let d = self.dims() as f64 * std::f64::consts::LN_2;
         Ok(tch::no_grad(|| {
-            self.elbo_mode(&self.input(x_int), Mode::Eval) * (-1.0 / d)
+            (self.elbo_mode(&self.flow_input(x_int), Mode::Eval) * (-1.0 / d)).to_kind(self.kind())
         }))
     }
 
@@ -492,7 +517,7 @@ impl FlowModel {
                 "importance samples {samples} and chunk {chunk} must be positive"
             )));
         }
-        let x = self.input(x_int);
+        let x = self.flow_input(x_int);
         let d = self.dims() as f64 * std::f64::consts::LN_2;
         let b = x.size()[0];
         let out = tch::no_grad(|| {
@@ -510,7 +535,7 @@ impl FlowModel {
                 let r = Tensor::cat(&ratios, 0);
                 per_image.push(-(r.logsumexp([0], false) - (samples as f64).ln()) / d);
             }
-            Tensor::stack(&per_image, 0)
+            Tensor::stack(&per_image, 0).to_kind(self.kind())
         });
         Ok(out)
     }
@@ -538,7 +563,7 @@ impl FlowModel {
     pub fn data_dependent_init(&self, x_int: &Tensor) -> Result<()> {
         self.check_images(x_int, "initialisation images")?;
         tch::no_grad(|| {
-            let _ = self.elbo_mode(&self.input(x_int), Mode::Init);
+            let _ = self.elbo_mode(&self.flow_input(x_int), Mode::Init);
         });
         Ok(())
     }

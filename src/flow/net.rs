@@ -213,17 +213,22 @@ impl GatedAttention {
     }
 }
 
+/// One block of the conditioning network: gated convolution and layer norm, then (with heads)
+/// gated attention and layer norm.
+#[derive(Debug)]
+struct CondBlock {
+    conv: GatedConv,
+    norm_conv: ChannelNorm,
+    attn: Option<(GatedAttention, ChannelNorm)>,
+}
+
 /// The conditioning network of a coupling: `proj_in`, then blocks of
 /// [gated conv, layer norm, gated attention, layer norm], then `proj_out`.
 #[derive(Debug)]
 pub struct CondNet {
     proj_in: Conv,
     pos: Option<Tensor>,
-    blocks: Vec<(
-        GatedConv,
-        ChannelNorm,
-        Option<(GatedAttention, ChannelNorm)>,
-    )>,
+    blocks: Vec<CondBlock>,
     proj_out: Conv,
 }
 
@@ -261,7 +266,11 @@ impl CondNet {
                         ChannelNorm::new(&q / "norm_attn", f),
                     )
                 });
-                (conv, n1, attn)
+                CondBlock {
+                    conv,
+                    norm_conv: n1,
+                    attn,
+                }
             })
             .collect();
         CondNet {
@@ -280,9 +289,9 @@ impl CondNet {
     /// Runs the network on `x` (already in the weights' kind), with optional context `aux`.
     pub fn forward(&self, x: &Tensor, aux: Option<&Tensor>, mode: Mode) -> Tensor {
         let mut h = self.proj_in.forward(x, mode);
-        for (conv, n1, attn) in &self.blocks {
-            h = n1.forward(&conv.forward(&h, aux, mode));
-            if let (Some((a, n2)), Some(pos)) = (attn, &self.pos) {
+        for blk in &self.blocks {
+            h = blk.norm_conv.forward(&blk.conv.forward(&h, aux, mode));
+            if let (Some((a, n2)), Some(pos)) = (&blk.attn, &self.pos) {
                 h = n2.forward(&a.forward(&h, pos, mode));
             }
         }
