@@ -27,7 +27,8 @@ def main() -> None:
                 rows.append(json.loads(line))
     train = [(r["step"], r["train_bpd"]) for r in rows if r.get("train_bpd") is not None]
     test = [(r["step"], r["test_bpd"]) for r in rows if r.get("test_bpd") is not None]
-    hours = rows[-1]["elapsed_s"] / 3600 if rows else 0.0
+    # Wall-clock span of the run (elapsed_s restarts with each resumed process).
+    hours = (rows[-1]["unix_time"] - rows[0]["unix_time"]) / 3600 if rows else 0.0
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     if train:
@@ -41,7 +42,7 @@ def main() -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     last = rows[-1]["step"] if rows else 0
-    ax.set_title(f"default model: {last} steps, {hours:.2f} h of CPU training")
+    ax.set_title(f"default model: {last} steps, {hours:.2f} h of wall-clock CPU training")
     fig.tight_layout()
     fig.savefig(out)
     print(f"{out}: {len(train)} training points, {len(test)} test points")

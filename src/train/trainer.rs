@@ -66,12 +66,17 @@ fn mix(seed: u64, step: u64) -> i64 {
 
 impl Trainer {
     /// A trainer for `model` (freshly built; its data-dependent initialisation runs before the
-    /// first step) with no data yet.
+    /// first step) with no data yet. The model's flow math is switched to the kind of its
+    /// parameters for training.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an invalid configuration.
-    pub fn new(config: TrainConfig, model: FlowModel) -> Result<Trainer> {
+    pub fn new(config: TrainConfig, mut model: FlowModel) -> Result<Trainer> {
         config.validate()?;
+        // Training runs the flow math in the parameters' kind (f32 as in the original training);
+        // exported models get the library's default flow kind back.
+        let kind = model.kind();
+        model.set_flow_kind(kind)?;
         let mut params: Vec<(String, Tensor)> = model.var_store().variables().into_iter().collect();
         params.sort_by(|a, b| a.0.cmp(&b.0));
         let zeros = |p: &[(String, Tensor)]| -> Vec<Tensor> {
