@@ -16,7 +16,12 @@ use tch::{Device, Kind};
 fn cases() -> Vec<(&'static str, FlowConfig, usize, u64)> {
     let default_json = include_str!("../models/default-config.json");
     vec![
-        ("default", FlowConfig::from_json(default_json).unwrap(), 32, 4),
+        (
+            "default",
+            FlowConfig::from_json(default_json).unwrap(),
+            32,
+            4,
+        ),
         ("cifar", FlowConfig::cifar(), 8, 2),
     ]
 }
@@ -76,7 +81,8 @@ fn main() {
     }
     println!(
         "CPU training, {} libtorch threads",
-        std::env::var("FLOWBB_BENCH_THREADS").unwrap_or_else(|_| tch::get_num_threads().to_string())
+        std::env::var("FLOWBB_BENCH_THREADS")
+            .unwrap_or_else(|_| tch::get_num_threads().to_string())
     );
     println!("| configuration | parameters | batch | steps | images/s | peak RSS (MiB) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");

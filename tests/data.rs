@@ -47,13 +47,22 @@ fn png_ppm_and_gray_files_are_read_exactly() {
 fn unreadable_file_is_named_in_the_error() {
     let dir = temp_dir("bad");
     rgb(8, 8, 0).save(dir.join("good.png")).unwrap();
-    std::fs::write(dir.join("broken.png"), b"\x89PNG\r\n\x1a\nthis is not a png").unwrap();
+    std::fs::write(
+        dir.join("broken.png"),
+        b"\x89PNG\r\n\x1a\nthis is not a png",
+    )
+    .unwrap();
     let e = read_folder(&dir).unwrap_err().to_string();
     assert!(e.contains("broken.png"), "{e}");
-    let e = load_image(&dir.join("missing.jpg")).unwrap_err().to_string();
+    let e = load_image(&dir.join("missing.jpg"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("missing.jpg"), "{e}");
     let empty = temp_dir("empty");
-    assert!(read_folder(&empty).unwrap_err().to_string().contains("no image files"));
+    assert!(read_folder(&empty)
+        .unwrap_err()
+        .to_string()
+        .contains("no image files"));
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&empty).ok();
 }
@@ -62,7 +71,9 @@ fn unreadable_file_is_named_in_the_error() {
 fn built_sets_are_reproducible_split_by_photo_and_survive_the_file_format() {
     let dir = temp_dir("build");
     for k in 0..6 {
-        rgb(64 + 8 * k, 48, k).save(dir.join(format!("p{k}.png"))).unwrap();
+        rgb(64 + 8 * k, 48, k)
+            .save(dir.join(format!("p{k}.png")))
+            .unwrap();
     }
     let photos = read_folder(&dir).unwrap();
     let mut opts = BuildOptions::new(Kind::Patches, 16);
@@ -88,7 +99,9 @@ fn built_sets_are_reproducible_split_by_photo_and_survive_the_file_format() {
     let e = Dataset::load(&path).unwrap_err().to_string();
     assert!(e.contains("set.fbd"), "{e}");
 
-    let down = BuildOptions::new(Kind::Downsampled, 16).build(&photos).unwrap();
+    let down = BuildOptions::new(Kind::Downsampled, 16)
+        .build(&photos)
+        .unwrap();
     assert_eq!(down.len(), 6);
     assert_eq!((down.width, down.height, down.channels), (16, 16, 3));
     std::fs::remove_dir_all(&dir).ok();

@@ -144,7 +144,11 @@ fn data_dependent_init_gives_unit_variance_on_the_init_batch() {
     let (a, b) = layers::split(*kind, &l);
     for (norm, half) in [(na, a), (nb, b)] {
         let (out, _) = tch::no_grad(|| norm.forward(&half));
-        let mean = out.mean_dim(0, false, Kind::Double).abs().max().double_value(&[]);
+        let mean = out
+            .mean_dim(0, false, Kind::Double)
+            .abs()
+            .max()
+            .double_value(&[]);
         let var = out.var_dim(0, false, false);
         let worst = (var - 1.0).abs().max().double_value(&[]);
         println!("Norm output on the init batch: max |mean| {mean:.2e}, max |var - 1| {worst:.2e}");
@@ -168,15 +172,24 @@ fn corrupted_or_truncated_checkpoints_are_refused() {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x10;
     std::fs::write(&ckpt, &flipped).unwrap();
-    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu).err().unwrap().to_string();
+    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("checksum") && e.contains("c.fbck"), "{e}");
 
     std::fs::write(&ckpt, &good[..good.len() - 1000]).unwrap();
-    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu).err().unwrap().to_string();
+    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("checksum") || e.contains("truncated"), "{e}");
 
     std::fs::write(&ckpt, b"FLOWBB").unwrap();
-    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu).err().unwrap().to_string();
+    let e = Trainer::load_checkpoint(&ckpt, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("not a flowbb checkpoint"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -193,8 +206,10 @@ fn exported_model_carries_the_ema_weights_and_round_trips() {
     let a = m.bpd(&x).unwrap();
     tch::manual_seed(1);
     let b = back.bpd(&x).unwrap();
-    assert_eq!(Vec::<f64>::try_from(a.to_kind(Kind::Double)).unwrap(),
-               Vec::<f64>::try_from(b.to_kind(Kind::Double)).unwrap());
+    assert_eq!(
+        Vec::<f64>::try_from(a.to_kind(Kind::Double)).unwrap(),
+        Vec::<f64>::try_from(b.to_kind(Kind::Double)).unwrap()
+    );
     // The EMA differs from the raw weights after a few steps.
     tch::manual_seed(1);
     let raw = t.model().bpd(&x).unwrap();

@@ -102,7 +102,10 @@ pub fn patch_set(photos: &[(String, Image)], opts: &BuildOptions) -> Result<Data
     for (index, (name, photo)) in photos.iter().enumerate() {
         let photo = to_channels(photo, opts.channels)?;
         let short = photo.width.min(photo.height);
-        for (scale, factor) in patch_factors(short, opts.short_side).into_iter().enumerate() {
+        for (scale, factor) in patch_factors(short, opts.short_side)
+            .into_iter()
+            .enumerate()
+        {
             let shrunk = box_shrink(&photo, factor)?;
             let (nx, ny) = (shrunk.width / s, shrunk.height / s);
             let mut cells: Vec<(u32, u32)> =
@@ -146,9 +149,7 @@ pub fn downsampled_set(photos: &[(String, Image)], opts: &BuildOptions) -> Resul
         set.push(&box_shrink(&square, side / s)?, name)?;
     }
     if set.is_empty() {
-        return Err(Error::invalid(format!(
-            "no photograph is at least {s}x{s}"
-        )));
+        return Err(Error::invalid(format!("no photograph is at least {s}x{s}")));
     }
     Ok(set)
 }
@@ -265,7 +266,14 @@ mod tests {
 
     #[test]
     fn split_keeps_every_source_on_one_side_and_stereo_twins_together() {
-        let names = ["a.png", "b.png", "c.png", "d.png", "m_left.png", "m_right.png"];
+        let names = [
+            "a.png",
+            "b.png",
+            "c.png",
+            "d.png",
+            "m_left.png",
+            "m_right.png",
+        ];
         let photos: Vec<_> = names
             .iter()
             .enumerate()
@@ -279,8 +287,11 @@ mod tests {
             assert_eq!(train.len() + test.len(), set.len());
             assert!(!test.is_empty() && !train.is_empty());
             let src = |d: &Dataset| -> Vec<String> {
-                let mut v: Vec<String> =
-                    d.source_of.iter().map(|&s| d.sources[s as usize].clone()).collect();
+                let mut v: Vec<String> = d
+                    .source_of
+                    .iter()
+                    .map(|&s| d.sources[s as usize].clone())
+                    .collect();
                 v.sort();
                 v.dedup();
                 v

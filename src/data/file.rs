@@ -170,7 +170,9 @@ impl Dataset {
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Dataset> {
         let bad = |m: String| Error::corrupt(format!("data set {what}"), m);
         if bytes.len() < HEADER + 4 || &bytes[..8] != MAGIC {
-            return Err(bad("not a flowbb data set (wrong magic or too short)".into()));
+            return Err(bad(
+                "not a flowbb data set (wrong magic or too short)".into()
+            ));
         }
         let word = |i: usize| u32::from_le_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
         let (version, n, h, w, c, m) = (word(0), word(1), word(2), word(3), word(4), word(5));
@@ -199,7 +201,10 @@ impl Dataset {
         let meta: Meta = serde_json::from_slice(&body[HEADER..HEADER + m as usize])
             .map_err(|e| bad(format!("metadata: {e}")))?;
         if meta.source_of.len() != n as usize
-            || meta.source_of.iter().any(|&s| s as usize >= meta.sources.len())
+            || meta
+                .source_of
+                .iter()
+                .any(|&s| s as usize >= meta.sources.len())
         {
             return Err(bad("metadata does not match the image count".into()));
         }
@@ -288,7 +293,9 @@ mod tests {
         let mut flipped = bytes.clone();
         let k = flipped.len() - 10;
         flipped[k] ^= 1;
-        let e = Dataset::from_bytes(&flipped, "mem").unwrap_err().to_string();
+        let e = Dataset::from_bytes(&flipped, "mem")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("checksum"), "{e}");
         let e = Dataset::from_bytes(&bytes[..bytes.len() - 3], "mem")
             .unwrap_err()

@@ -17,14 +17,19 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "ppm", "pgm", "pnm
 pub fn load_image(path: &Path) -> Result<Image> {
     let name = path.display().to_string();
     let reader = image::ImageReader::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = reader.with_guessed_format().map_err(|e| Error::io(path, e))?;
+    let reader = reader
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?;
     let decoded = reader.decode().map_err(|e| Error::Image {
         name: name.clone(),
         message: e.to_string(),
     })?;
     let gray = matches!(
         decoded.color(),
-        image::ColorType::L8 | image::ColorType::La8 | image::ColorType::L16 | image::ColorType::La16
+        image::ColorType::L8
+            | image::ColorType::La8
+            | image::ColorType::L16
+            | image::ColorType::La16
     );
     let (w, h) = (decoded.width(), decoded.height());
     let (channels, pixels) = if gray {
@@ -93,7 +98,11 @@ pub fn box_shrink(img: &Image, factor: u32) -> Result<Image> {
     if factor == 1 {
         return Ok(img.clone());
     }
-    let (ow, oh, c) = (img.width / factor, img.height / factor, img.channels as usize);
+    let (ow, oh, c) = (
+        img.width / factor,
+        img.height / factor,
+        img.channels as usize,
+    );
     let f = factor as usize;
     let area = (f * f) as u32;
     let mut out = vec![0u8; ow as usize * oh as usize * c];
@@ -183,7 +192,10 @@ mod tests {
     #[test]
     fn gray_is_replicated_and_rgb_becomes_luma() {
         let g = Image::new(2, 1, 1, vec![7, 200]).unwrap();
-        assert_eq!(to_channels(&g, 3).unwrap().pixels, vec![7, 7, 7, 200, 200, 200]);
+        assert_eq!(
+            to_channels(&g, 3).unwrap().pixels,
+            vec![7, 7, 7, 200, 200, 200]
+        );
         let c = Image::new(1, 1, 3, vec![255, 0, 0]).unwrap();
         assert_eq!(to_channels(&c, 1).unwrap().pixels, vec![76]);
     }

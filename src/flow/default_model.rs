@@ -8,8 +8,10 @@ use crate::error::Result;
 /// The default model as safetensors bytes (`models/default.safetensors`, the EMA weights of the
 /// run reproduced by `scripts/train-default.sh`; its configuration is
 /// `models/default-config.json`).
-pub const DEFAULT_MODEL_BYTES: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.safetensors"));
+pub const DEFAULT_MODEL_BYTES: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/default.safetensors"
+));
 
 impl FlowModel {
     /// Loads the default model built into the library, on the CPU in f32.

@@ -52,13 +52,19 @@ fn dtype_of(kind: Kind) -> Result<(&'static str, usize)> {
     match kind {
         Kind::Float => Ok(("f32", 4)),
         Kind::Double => Ok(("f64", 8)),
-        k => Err(Error::invalid(format!("checkpoint tensors are f32 or f64, found {k:?}"))),
+        k => Err(Error::invalid(format!(
+            "checkpoint tensors are f32 or f64, found {k:?}"
+        ))),
     }
 }
 
 /// Serialises `tensors` (group, name, tensor) with the header fields and writes them to `path`
 /// atomically.
-pub(crate) fn write(path: &Path, mut header: Header, tensors: &[(&str, &str, &Tensor)]) -> Result<()> {
+pub(crate) fn write(
+    path: &Path,
+    mut header: Header,
+    tensors: &[(&str, &str, &Tensor)],
+) -> Result<()> {
     let mut data = Vec::new();
     header.tensors.clear();
     for (group, name, t) in tensors {
@@ -96,7 +102,9 @@ pub(crate) fn read(path: &Path) -> Result<(Header, Vec<Tensor>)> {
 pub(crate) fn parse(bytes: &[u8], what: &str) -> Result<(Header, Vec<Tensor>)> {
     let bad = |m: String| Error::corrupt(format!("checkpoint {what}"), m);
     if bytes.len() < 20 || &bytes[..8] != MAGIC {
-        return Err(bad("not a flowbb checkpoint (wrong magic or too short)".into()));
+        return Err(bad(
+            "not a flowbb checkpoint (wrong magic or too short)".into()
+        ));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
     if version != VERSION {
@@ -133,11 +141,18 @@ pub(crate) fn parse(bytes: &[u8], what: &str) -> Result<(Header, Vec<Tensor>)> {
         if pos + len > body.len() {
             return Err(bad(format!("tensor {} runs past the end", e.name)));
         }
-        tensors.push(Tensor::f_from_data_size(&body[pos..pos + len], &e.shape, kind)?);
+        tensors.push(Tensor::f_from_data_size(
+            &body[pos..pos + len],
+            &e.shape,
+            kind,
+        )?);
         pos += len;
     }
     if pos != body.len() {
-        return Err(bad(format!("{} unexpected bytes after the tensors", body.len() - pos)));
+        return Err(bad(format!(
+            "{} unexpected bytes after the tensors",
+            body.len() - pos
+        )));
     }
     Ok((header, tensors))
 }

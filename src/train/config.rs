@@ -63,15 +63,19 @@ impl TrainConfig {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |f: &str, v: String| Err(Error::invalid(format!("training {f} {v} out of range")));
+        let bad =
+            |f: &str, v: String| Err(Error::invalid(format!("training {f} {v} out of range")));
         if self.batch_size == 0 {
             return bad("batch_size", "0".into());
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return bad("learning_rate", self.learning_rate.to_string());
         }
-        for (f, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("ema_decay", self.ema_decay)]
-        {
+        for (f, v) in [
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("ema_decay", self.ema_decay),
+        ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(f, v.to_string());
             }

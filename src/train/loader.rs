@@ -124,7 +124,8 @@ mod tests {
     fn set(n: u8) -> Arc<Dataset> {
         let mut d = Dataset::new(2, 2, 3, "t");
         for i in 0..n {
-            d.push(&Image::new(2, 2, 3, vec![i; 12]).unwrap(), "s").unwrap();
+            d.push(&Image::new(2, 2, 3, vec![i; 12]).unwrap(), "s")
+                .unwrap();
         }
         Arc::new(d)
     }

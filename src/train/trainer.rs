@@ -10,8 +10,8 @@ use tch::{Device, Kind, Tensor};
 use super::checkpoint::{self, Header};
 use super::config::TrainConfig;
 use super::loader::{Loader, Schedule};
-use crate::data::{patch_set, read_folder, to_channels, BuildOptions, Dataset, Kind as SetKind};
 use crate::data::SplitMix64;
+use crate::data::{patch_set, read_folder, to_channels, BuildOptions, Dataset, Kind as SetKind};
 use crate::error::{Error, Result};
 use crate::flow::{FlowConfig, FlowModel};
 use crate::image::Image;
@@ -291,7 +291,9 @@ impl Trainer {
         mut progress: impl FnMut(&StepInfo) -> bool,
     ) -> Result<Option<StepInfo>> {
         if self.train_set.is_empty() {
-            return Err(Error::invalid("no training images: add some before training"));
+            return Err(Error::invalid(
+                "no training images: add some before training",
+            ));
         }
         if !self.initialized {
             self.initialize()?;
@@ -327,7 +329,11 @@ impl Trainer {
         tch::manual_seed(mix(self.config.seed, self.step));
         let x = self.to_input(&pixels, b);
         let dims = self.model.dims() as f64 * std::f64::consts::LN_2;
-        let loss = self.model.log_likelihood_bound(&x, true)?.mean(Kind::Double) * (-1.0 / dims);
+        let loss = self
+            .model
+            .log_likelihood_bound(&x, true)?
+            .mean(Kind::Double)
+            * (-1.0 / dims);
         for (_, p) in &mut self.params {
             p.zero_grad();
         }
@@ -346,7 +352,10 @@ impl Trainer {
             })
             .collect();
         let sq: Vec<Tensor> = grads.iter().map(|g| g.square().sum(Kind::Double)).collect();
-        let grad_norm = Tensor::stack(&sq, 0).sum(Kind::Double).sqrt().double_value(&[]);
+        let grad_norm = Tensor::stack(&sq, 0)
+            .sum(Kind::Double)
+            .sqrt()
+            .double_value(&[]);
         let lr = self.config.learning_rate_at(self.step);
         let skipped = !(train_bpd.is_finite() && grad_norm.is_finite());
         if !skipped {
@@ -489,9 +498,9 @@ impl Trainer {
             .collect();
         tch::no_grad(|| -> Result<()> {
             for (e, src) in header.tensors.iter().zip(&tensors) {
-                let i = *index.get(&e.name).ok_or_else(|| {
-                    Error::corrupt(&what, format!("unknown variable {}", e.name))
-                })?;
+                let i = *index
+                    .get(&e.name)
+                    .ok_or_else(|| Error::corrupt(&what, format!("unknown variable {}", e.name)))?;
                 let dst = match e.group.as_str() {
                     "param" => &mut t.params[i].1,
                     "ema" => &mut t.ema[i],
@@ -535,7 +544,10 @@ impl Trainer {
 
 /// Image `i` of a set in channel-planar layout.
 fn planar(set: &Dataset, i: usize) -> Vec<u8> {
-    let (plane, c) = (set.height as usize * set.width as usize, set.channels as usize);
+    let (plane, c) = (
+        set.height as usize * set.width as usize,
+        set.channels as usize,
+    );
     let mut out = vec![0u8; plane * c];
     for (p, px) in set.bytes(i).chunks_exact(c).enumerate() {
         for (ch, &v) in px.iter().enumerate() {
@@ -564,7 +576,11 @@ pub fn evaluate_dataset(
 ) -> Result<EvalReport> {
     let fc: &FlowConfig = model.config();
     let (mh, mw, mc) = (fc.height as u32, fc.width as u32, fc.channels as u8);
-    if set.channels != mc || !set.height.is_multiple_of(mh) || !set.width.is_multiple_of(mw) || set.is_empty() {
+    if set.channels != mc
+        || !set.height.is_multiple_of(mh)
+        || !set.width.is_multiple_of(mw)
+        || set.is_empty()
+    {
         return Err(Error::invalid(format!(
             "a {}x{}x{} model cannot evaluate {} images of {}x{}x{}",
             mw,
@@ -606,8 +622,12 @@ pub fn evaluate_dataset(
     }
     let n_tiles = idx.len() * tiles_per;
     let to_t = |from: usize, n: usize| {
-        Tensor::from_slice(&tiles[from * plane * c..(from + n) * plane * c])
-            .view([n as i64, fc.channels, fc.height, fc.width])
+        Tensor::from_slice(&tiles[from * plane * c..(from + n) * plane * c]).view([
+            n as i64,
+            fc.channels,
+            fc.height,
+            fc.width,
+        ])
     };
     tch::manual_seed(mix(seed, 0xE7A1_0000));
     let mut sum = 0.0;
@@ -618,7 +638,10 @@ pub fn evaluate_dataset(
         let x = to_t(k, n);
         sum += model.bpd(&x)?.sum(Kind::Double).double_value(&[]);
         if let Some(s) = iw_samples {
-            iw_sum += model.iw_bpd(&x, s, batch.max(1))?.sum(Kind::Double).double_value(&[]);
+            iw_sum += model
+                .iw_bpd(&x, s, batch.max(1))?
+                .sum(Kind::Double)
+                .double_value(&[]);
         }
         k += n;
     }

@@ -81,7 +81,10 @@ fn build(a: BuildArgs) -> Result<()> {
             let (train, test) = split_by_source(&set, f, a.seed)?;
             let test_path = a.output.with_extension(format!(
                 "test.{}",
-                a.output.extension().and_then(|e| e.to_str()).unwrap_or("fbd")
+                a.output
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("fbd")
             ));
             train.save(&a.output)?;
             test.save(&test_path)?;

@@ -71,7 +71,10 @@ pub fn run(a: EvalArgs) -> Result<()> {
     for path in &a.data {
         let set = Dataset::load(path)?;
         let r = evaluate_dataset(&model, &set, a.batch, a.max_images, a.iw_samples, a.seed)?;
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         if a.json {
             println!(
                 "{}",
@@ -152,6 +155,10 @@ pub fn sample(a: SampleArgs) -> Result<()> {
         name: a.output.display().to_string(),
         message: e.to_string(),
     })?;
-    println!("{}: {n} samples at temperature {}", a.output.display(), a.temperature);
+    println!(
+        "{}: {n} samples at temperature {}",
+        a.output.display(),
+        a.temperature
+    );
     Ok(())
 }

@@ -293,7 +293,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
         }
     }
     trainer.save_checkpoint(&ckpt)?;
-    trainer.export_model()?.save(a.run.join("model.safetensors"))?;
+    trainer
+        .export_model()?
+        .save(a.run.join("model.safetensors"))?;
     let final_bpd = evaluate(&trainer)?;
     bar.finish_with_message(format!(
         "done at step {}; test {}",
