@@ -8,7 +8,8 @@
 #             default data/runs/default at the repository root
 #   DATA_DIR  folder of the data sets built by scripts/fetch-data.sh; default data/
 #   FLOWBB    flowbb binary; default target/release/flowbb (built if missing)
-#   THREADS   libtorch CPU threads; default 2
+#   THREADS   libtorch CPU threads; default 1 (what the default model was trained with: on a
+#             shared two-core machine more threads spin-wait for each other)
 #   STEPS     stop after this many steps in total; default 0 (until interrupted)
 #
 # Ctrl-C or SIGTERM writes a checkpoint before exiting; rerunning the script continues from it
@@ -36,7 +37,7 @@ exec "$flowbb" train \
     --train "$data/train-downsampled32.fbd" \
     --test "$data/test-patches32.fbd" \
     --batch-size 32 --lr 1e-3 --warmup 200 --ema-decay 0.999 --seed 0 \
-    --threads "${THREADS:-2}" \
+    --threads "${THREADS:-1}" \
     --log-every 10 --eval-every 200 --eval-max-images 256 --checkpoint-minutes 4 \
     --steps "${STEPS:-0}" \
     "$@"

@@ -228,3 +228,12 @@ fn larger_images_are_cut_into_model_sized_patches() {
     t.add_dataset(&set).unwrap();
     assert_eq!(t.train_len(), before + 7);
 }
+
+#[test]
+fn the_built_in_default_model_loads_with_its_documented_configuration() {
+    let model = FlowModel::default_model().unwrap();
+    let documented =
+        FlowConfig::from_json(include_str!("../models/default-config.json")).unwrap();
+    assert_eq!(model.config(), &documented);
+    assert_eq!(model.num_parameters(), 480_312);
+}

@@ -80,10 +80,10 @@ impl TrainConfig {
                 return bad(f, v.to_string());
             }
         }
-        if !(self.adam_eps > 0.0) {
+        if self.adam_eps.is_nan() || self.adam_eps <= 0.0 {
             return bad("adam_eps", self.adam_eps.to_string());
         }
-        if !(self.grad_clip >= 0.0) {
+        if self.grad_clip.is_nan() || self.grad_clip < 0.0 {
             return bad("grad_clip", self.grad_clip.to_string());
         }
         if self.init_batch == 0 || self.eval_batch == 0 {

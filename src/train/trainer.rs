@@ -66,12 +66,17 @@ fn mix(seed: u64, step: u64) -> i64 {
 
 impl Trainer {
     /// A trainer for `model` (freshly built; its data-dependent initialisation runs before the
-    /// first step) with no data yet.
+    /// first step) with no data yet. The model's flow math is switched to the kind of its
+    /// parameters for training.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an invalid configuration.
-    pub fn new(config: TrainConfig, model: FlowModel) -> Result<Trainer> {
+    pub fn new(config: TrainConfig, mut model: FlowModel) -> Result<Trainer> {
         config.validate()?;
+        // Training runs the flow math in the parameters' kind (f32 as in the original training);
+        // exported models get the library's default flow kind back.
+        let kind = model.kind();
+        model.set_flow_kind(kind)?;
         let mut params: Vec<(String, Tensor)> = model.var_store().variables().into_iter().collect();
         params.sort_by(|a, b| a.0.cmp(&b.0));
         let zeros = |p: &[(String, Tensor)]| -> Vec<Tensor> {
@@ -379,8 +384,8 @@ impl Trainer {
         let bc2 = 1.0 - c.beta2.powi(t);
         let decay = c.ema_decay_at(self.step);
         tch::no_grad(|| {
-            for i in 0..self.params.len() {
-                let g = &grads[i] * clip;
+            for (i, grad) in grads.iter().enumerate() {
+                let g = grad * clip;
                 let m = &mut self.adam_m[i];
                 let _ = m.g_mul_scalar_(c.beta1);
                 let _ = m.g_add_(&(&g * (1.0 - c.beta1)));
@@ -571,7 +576,11 @@ pub fn evaluate_dataset(
 ) -> Result<EvalReport> {
     let fc: &FlowConfig = model.config();
     let (mh, mw, mc) = (fc.height as u32, fc.width as u32, fc.channels as u8);
-    if set.channels != mc || set.height % mh != 0 || set.width % mw != 0 || set.is_empty() {
+    if set.channels != mc
+        || !set.height.is_multiple_of(mh)
+        || !set.width.is_multiple_of(mw)
+        || set.is_empty()
+    {
         return Err(Error::invalid(format!(
             "a {}x{}x{} model cannot evaluate {} images of {}x{}x{}",
             mw,

@@ -227,10 +227,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     };
     let mut interrupted = false;
     while a.steps == 0 || trainer.steps_done() < a.steps {
+        // Chunks end on multiples of log_every, so evaluations land on multiples of eval_every
+        // whatever step a resumed run starts from.
+        let log_every = a.log_every.max(1);
+        let to_boundary = log_every - trainer.steps_done() % log_every;
         let n = if a.steps == 0 {
-            a.log_every
+            to_boundary
         } else {
-            a.log_every.min(a.steps - trainer.steps_done())
+            to_boundary.min(a.steps - trainer.steps_done())
         };
         let (mut sum, mut count, mut ips, mut gn, mut lr) = (0.0, 0u64, 0.0, 0.0, 0.0);
         let result = trainer.step(n, |info| {
