@@ -413,8 +413,9 @@ def write_markdown(results, out, plots):
             L += [f"libflowbb coded {tiles} tiles of 32x32 here: "
                   f"{one['encode_s_total'] / tiles:.3f} s per tile to encode and "
                   f"{one['decode_s_total'] / tiles:.3f} s to decode (one archive). The run time "
-                  "of the flow coder grows with the number of tiles: the nine photographs of "
-                  "the full set make about 2970 tiles.", ""]
+                  "of the flow coder grows with the number of tiles; all "
+                  f"{results.get('photos_all', '?')} photographs make "
+                  f"{results.get('photo_tiles_all', '?')} tiles.", ""]
         L += [f"![{key}](img/bench-{key}.png)", ""]
     L += ["## Published figures, for reference (other data sets)", "",
           "These come from papers and were measured on other data: ImageNet 32x32 / 64x64 test "
@@ -465,8 +466,10 @@ def main():
         sets[key] = (title, load_images(folder), True)
 
     photos = sorted((a.data / "raw" / "test").glob("*.png"))
+    sizes = {p: rgb_pixels(p)[:2] for p in photos}
+    photo_tiles_all = sum(-(-w // 32) * -(-h // 32) for w, h in sizes.values())
     if a.quick:
-        photos = sorted(photos, key=lambda p: (rgb_pixels(p)[0] * rgb_pixels(p)[1], p.name))[:2]
+        photos = sorted(photos, key=lambda p: (sizes[p][0] * sizes[p][1], p.name))[:2]
     folder = work / "sets" / "full"
     folder.mkdir(parents=True)
     for p in photos:
@@ -485,6 +488,8 @@ def main():
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "jxl_options": JXL_EFFORT,
         "sets": {},
+        "photos_all": len(sizes),
+        "photo_tiles_all": photo_tiles_all,
     }
     log("per-file overhead (flat 32x32 images)")
     results["header_bytes"] = header_costs(a.flowbb, work / "one")
