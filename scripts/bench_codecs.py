@@ -244,7 +244,7 @@ def bench_set(flowbb, key, title, images, work, chain):
         variants.append(("libflowbb (one archive, --batch-size 1)", ("--batch-size", "1")))
     for label, extra in variants:
         log(f"{key}: {label}")
-        a = flowbb_archive(flowbb, images, work, key + "-all", extra)
+        a = flowbb_archive(flowbb, images, work, key + ("-all-b1" if extra else "-all"), extra)
         res["codecs"][label] = {
             "bytes": a["bytes"], "bpd": a["bytes"] * 8 / dims,
             "net_bpd": a["stats"]["net_bpd"], "initial_bpd": a["stats"]["initial_bpd"],
@@ -498,6 +498,12 @@ def main():
         # Write what is known so far, so a long run leaves partial results.
         a.out.mkdir(parents=True, exist_ok=True)
         (a.out / "benchmarks.json").write_text(json.dumps(results, indent=1))
+    try:
+        _, info = run([a.flowbb, "info", "--json", str(work / "down32" / "down32-all.fbb")])
+        fp = json.loads(info)["model_fingerprint"]
+        results["model"] += f", fingerprint {fp}"
+    except (RuntimeError, ValueError, KeyError) as e:
+        log(f"no model fingerprint: {e}")
     plots = plot(results, a.out / "img")
     write_markdown(results, a.out, plots)
     for key, res in results["sets"].items():
