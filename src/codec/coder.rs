@@ -132,6 +132,57 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 }
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
+/// Fingerprint of safetensors model bytes that does not depend on the order in which the JSON
+/// header lists its entries (the metadata map is written in a per-process random order): the
+/// header is hashed with its keys sorted, then the tensor data as written.
+fn model_bytes_fingerprint(bytes: &[u8]) -> Result<u64> {
+    let bad = |m: &str| Error::corrupt("model bytes", m.to_string());
+    let len: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("shorter than a safetensors header"))?;
+    let len = usize::try_from(u64::from_le_bytes(len)).map_err(|_| bad("header too long"))?;
+    let end = 8usize.checked_add(len).filter(|&e| e <= bytes.len());
+    let end = end.ok_or_else(|| bad("header longer than the bytes"))?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..end])
+        .map_err(|e| bad(&format!("header is not JSON: {e}")))?;
+    let mut canonical = String::new();
+    sorted_json(&header, &mut canonical);
+    let header_hash = fnv1a(FNV_OFFSET, canonical.as_bytes());
+    Ok(fnv1a(header_hash, &bytes[end..]))
+}
+
+/// Writes `v` as JSON text with the keys of every object in sorted order.
+fn sorted_json(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                sorted_json(&map[k], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                sorted_json(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 impl Coder {
     /// A coder for `model` with `opts`. The model is moved to `opts.device` in f32.
     pub fn new(mut model: FlowModel, opts: CoderOptions) -> Result<Self> {
@@ -175,7 +226,7 @@ impl Coder {
             model.set_device(opts.device);
         }
         let bytes = model.to_bytes()?;
-        let model_fingerprint = fnv1a(FNV_OFFSET, &bytes);
+        let model_fingerprint = model_bytes_fingerprint(&bytes)?;
         let model64 = match opts.algorithm {
             Algorithm::BlackBox => Some(FlowModel::from_bytes(&bytes, opts.device, Kind::Double)?),
             Algorithm::Compositional => None,
@@ -548,4 +599,39 @@ fn first_coupling<'m>(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::model_bytes_fingerprint;
+
+    fn safetensors_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn model_fingerprint_ignores_the_order_of_header_keys() {
+        let t = r#""w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#;
+        let a = format!(r#"{{"__metadata__":{{"config":"{{}}","format":"x"}},{t}}}"#);
+        let b = format!(r#"{{{t},"__metadata__":{{"format":"x","config":"{{}}"}}}}"#);
+        let data = [1u8, 2, 3, 4];
+        let fa = model_bytes_fingerprint(&safetensors_bytes(&a, &data)).unwrap();
+        let fb = model_bytes_fingerprint(&safetensors_bytes(&b, &data)).unwrap();
+        assert_eq!(fa, fb);
+        // A changed weight or a changed configuration changes it.
+        let other = model_bytes_fingerprint(&safetensors_bytes(&a, &[1, 2, 3, 5])).unwrap();
+        assert_ne!(fa, other);
+        let c = a.replace(r#""config":"{}""#, r#""config":"[]""#);
+        let changed = model_bytes_fingerprint(&safetensors_bytes(&c, &data)).unwrap();
+        assert_ne!(fa, changed);
+        // Truncated or non-JSON headers are errors, not panics.
+        assert!(model_bytes_fingerprint(&[1, 2, 3]).is_err());
+        assert!(model_bytes_fingerprint(&safetensors_bytes("not json", &data)).is_err());
+        let mut long = safetensors_bytes(&a, &data);
+        long[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(model_bytes_fingerprint(&long).is_err());
+    }
 }

@@ -251,7 +251,7 @@ pub fn decompress(a: DecompressArgs) -> Result<()> {
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
     for (i, img) in images.iter().enumerate() {
         let path = a.output.join(format!("{i:04}.png"));
-        let tmp = a.output.join(format!(".{i:04}.png.tmp"));
+        let tmp = a.output.join(format!(".{i:04}.tmp.png"));
         save_png(img, &tmp)?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
