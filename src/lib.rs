@@ -3,6 +3,8 @@
 //! The crate is laid out by concept; see `docs/ARCHITECTURE.md` for the data flow.
 
 pub mod error;
+#[cfg(feature = "torch")]
+pub mod ffi;
 pub mod image;
 
 pub use error::{Error, Result};
