@@ -12,4 +12,5 @@
 mod boundary;
 pub mod bytes;
 pub mod error;
+pub mod image;
 pub mod version;
