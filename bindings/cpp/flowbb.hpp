@@ -94,6 +94,247 @@ inline std::string status_str(flowbb_status status) {
     return flowbb_status_str(status);
 }
 
+// An 8-bit image owned by the caller: rows from the top, channels of a pixel
+// next to each other (RGB RGB ... or grayscale).
+struct Image {
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    // 1 (grayscale) or 3 (RGB).
+    std::uint32_t channels = 0;
+    // width * height * channels bytes.
+    std::vector<std::uint8_t> pixels;
+
+    // A view for the C interface, valid while the image is unchanged.
+    flowbb_image view() const noexcept {
+        return flowbb_image{width, height, channels, pixels.data()};
+    }
+
+    bool operator==(const Image &o) const {
+        return width == o.width && height == o.height &&
+               channels == o.channels && pixels == o.pixels;
+    }
+    bool operator!=(const Image &o) const { return !(*this == o); }
+};
+
+namespace detail {
+
+inline std::vector<flowbb_image> views(const std::vector<Image> &images) {
+    std::vector<flowbb_image> out;
+    out.reserve(images.size());
+    for (const Image &im : images) {
+        out.push_back(im.view());
+    }
+    return out;
+}
+
+// Copies the images of a C list and frees the list.
+inline std::vector<Image> take_images(flowbb_image_list *list) {
+    Handle<flowbb_image_list, flowbb_image_list_free> owner(list);
+    std::vector<Image> out(flowbb_image_list_len(list));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        flowbb_image v;
+        call(flowbb_image_list_get, static_cast<const flowbb_image_list *>(list),
+             i, &v);
+        out[i].width = v.width;
+        out[i].height = v.height;
+        out[i].channels = v.channels;
+        out[i].pixels.assign(v.pixels, v.pixels + std::size_t(v.width) *
+                                                      v.height * v.channels);
+    }
+    return out;
+}
+
+} // namespace detail
+
+// A Flow++ model. Move-only; clone() makes another handle on the same
+// weights. Const member functions may run on several threads at once.
+class Model {
+  public:
+    // A model with freshly initialised weights drawn from `seed`: `config`
+    // is a preset name ("tiny", "small", "cifar") or configuration JSON.
+    static Model create(const std::string &config, std::uint64_t seed = 0) {
+        flowbb_model *m = nullptr;
+        detail::call(flowbb_model_new, config.c_str(), seed, &m);
+        return Model(m);
+    }
+
+    // Loads a model file.
+    static Model load(const std::string &path) {
+        flowbb_model *m = nullptr;
+        detail::call(flowbb_model_load, path.c_str(), &m);
+        return Model(m);
+    }
+
+    // Reads a model from the bytes of a model file.
+    static Model from_bytes(const std::vector<std::uint8_t> &bytes) {
+        flowbb_model *m = nullptr;
+        detail::call(flowbb_model_from_bytes, bytes.data(), bytes.size(), &m);
+        return Model(m);
+    }
+
+    // Takes ownership of a C handle.
+    explicit Model(flowbb_model *raw) noexcept : p_(raw) {}
+
+    // Another handle on the same weights.
+    Model clone() const {
+        flowbb_model *m = flowbb_model_clone(p_.get());
+        if (m == nullptr) {
+            throw Error(FLOWBB_NULL_ARGUMENT, "cannot clone an empty model");
+        }
+        return Model(m);
+    }
+
+    void save(const std::string &path) const {
+        detail::call(flowbb_model_save, get(), path.c_str());
+    }
+
+    std::vector<std::uint8_t> to_bytes() const {
+        flowbb_bytes b{nullptr, 0};
+        detail::call(flowbb_model_to_bytes, get(), &b);
+        return detail::take_bytes(b);
+    }
+
+    // The configuration as JSON.
+    std::string config_json() const {
+        std::size_t needed = 0;
+        flowbb_error *e = nullptr;
+        flowbb_status s =
+            flowbb_model_config_json(get(), nullptr, 0, &needed, &e);
+        if (s != FLOWBB_BUFFER_TOO_SMALL) {
+            detail::check(s, e);
+        }
+        flowbb_error_free(e);
+        std::string text(needed, '\0');
+        detail::call(flowbb_model_config_json, get(), &text[0], text.size(),
+                     &needed);
+        text.resize(needed - 1);
+        return text;
+    }
+
+    // Tile shape: channels, height, width.
+    struct Shape {
+        std::uint32_t channels, height, width;
+    };
+    Shape tile_shape() const {
+        Shape s{0, 0, 0};
+        detail::call(flowbb_model_tile_shape, get(), &s.channels, &s.height,
+                     &s.width);
+        return s;
+    }
+
+    // Mean codelength bound of images of the tile shape, in bits per
+    // dimension.
+    double bpd(const std::vector<Image> &images) const {
+        std::vector<flowbb_image> v = detail::views(images);
+        double out = 0;
+        detail::call(flowbb_model_bpd, get(), v.data(), v.size(), &out);
+        return out;
+    }
+
+    // Draws `count` images at `temperature`.
+    std::vector<Image> sample(std::size_t count, double temperature) const {
+        flowbb_image_list *list = nullptr;
+        detail::call(flowbb_model_sample, get(), count, temperature, &list);
+        return detail::take_images(list);
+    }
+
+    const flowbb_model *get() const noexcept { return p_.get(); }
+    // Gives up ownership of the C handle.
+    flowbb_model *release() noexcept { return p_.release(); }
+
+  private:
+    detail::Handle<flowbb_model, flowbb_model_free> p_;
+};
+
+// Settings of a coder (see flowbb_coder_options in flowbb.h). Setters check
+// their value and return *this for chaining.
+class CoderOptions {
+  public:
+    CoderOptions() : p_(flowbb_coder_options_new()) {
+        if (!p_) {
+            throw Error(FLOWBB_PANIC, "cannot allocate coder options");
+        }
+    }
+    CoderOptions &sigma_log2(std::int32_t v) {
+        detail::call(flowbb_coder_options_set_sigma_log2, p_.get(), v);
+        return *this;
+    }
+    CoderOptions &delta_log2(std::int32_t v) {
+        detail::call(flowbb_coder_options_set_delta_log2, p_.get(), v);
+        return *this;
+    }
+    CoderOptions &streams(std::uint32_t v) {
+        detail::call(flowbb_coder_options_set_streams, p_.get(), v);
+        return *this;
+    }
+    CoderOptions &batch_size(std::uint32_t v) {
+        detail::call(flowbb_coder_options_set_batch_size, p_.get(), v);
+        return *this;
+    }
+    CoderOptions &seed(std::uint64_t v) {
+        detail::call(flowbb_coder_options_set_seed, p_.get(), v);
+        return *this;
+    }
+    CoderOptions &device(const std::string &name) {
+        detail::call(flowbb_coder_options_set_device, p_.get(), name.c_str());
+        return *this;
+    }
+    const flowbb_coder_options *get() const noexcept { return p_.get(); }
+
+  private:
+    detail::Handle<flowbb_coder_options, flowbb_coder_options_free> p_;
+};
+
+// Compresses images into archives and back with one model. Move-only; used
+// by one thread at a time.
+class Coder {
+  public:
+    explicit Coder(const Model &model,
+                   const CoderOptions *options = nullptr) {
+        flowbb_coder *c = nullptr;
+        detail::call(flowbb_coder_new, model.get(),
+                     options != nullptr ? options->get() : nullptr, &c);
+        p_.reset(c);
+    }
+    Coder(const Model &model, const CoderOptions &options)
+        : Coder(model, &options) {}
+
+    // Compresses images into an archive; `stats`, when given, receives the
+    // codelengths.
+    std::vector<std::uint8_t>
+    compress(const std::vector<Image> &images,
+             flowbb_compress_stats *stats = nullptr) {
+        std::vector<flowbb_image> v = detail::views(images);
+        flowbb_bytes b{nullptr, 0};
+        detail::call(flowbb_coder_compress_alloc, p_.get(),
+                     static_cast<const flowbb_image *>(v.data()), v.size(), &b,
+                     stats);
+        return detail::take_bytes(b);
+    }
+
+    // Decompresses an archive made with this coder's model.
+    std::vector<Image> decompress(const std::vector<std::uint8_t> &archive) {
+        flowbb_image_list *list = nullptr;
+        detail::call(flowbb_coder_decompress, p_.get(), archive.data(),
+                     archive.size(), &list);
+        return detail::take_images(list);
+    }
+
+    flowbb_coder *get() noexcept { return p_.get(); }
+
+  private:
+    detail::Handle<flowbb_coder, flowbb_coder_free> p_;
+};
+
+// Reads what an archive holds without decoding it.
+inline flowbb_archive_info
+archive_info(const std::vector<std::uint8_t> &archive) {
+    flowbb_archive_info info{};
+    detail::call(flowbb_archive_info_read, archive.data(), archive.size(),
+                 &info);
+    return info;
+}
+
 } // namespace flowbb
 
 #endif // FLOWBB_HPP

@@ -65,3 +65,8 @@ func check(status C.flowbb_status, cerr *C.flowbb_error) error {
 	}
 	return e
 }
+
+// checkStatus is check for a status without an error object.
+func checkStatus(s Status) error {
+	return check(C.flowbb_status(s), nil)
+}

@@ -16,7 +16,7 @@ func TestVersionsAgreeWithHeader(t *testing.T) {
 }
 
 func TestStatusIsAnErrorMatchedByErrorsIs(t *testing.T) {
-	err := check(C_status(StatusCorrupt), nil)
+	err := checkStatus(StatusCorrupt)
 	if !errors.Is(err, StatusCorrupt) {
 		t.Fatalf("errors.Is(%v, StatusCorrupt) is false", err)
 	}

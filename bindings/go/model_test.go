@@ -1,0 +1,352 @@
+package flowbb
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// testImage is a deterministic image with smooth gradients and some noise.
+func testImage(w, h, c int, seed uint32) Image {
+	px := make([]byte, w*h*c)
+	s := seed
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			for k := 0; k < c; k++ {
+				s = s*1664525 + 1013904223
+				px[(y*w+x)*c+k] = byte(x*9 + y*5 + k*40 + int(s>>28))
+			}
+		}
+	}
+	return Image{Width: w, Height: h, Channels: c, Pixels: px}
+}
+
+// readPNM reads a binary PPM (P6) or PGM (P5) file with 8-bit samples.
+func readPNM(path string) (Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Image{}, err
+	}
+	r := bufio.NewReader(bytes.NewReader(data))
+	var magic string
+	var w, h, maxval int
+	if _, err := fmt.Fscan(r, &magic, &w, &h, &maxval); err != nil {
+		return Image{}, fmt.Errorf("%s: %v", path, err)
+	}
+	if _, err := r.ReadByte(); err != nil {
+		return Image{}, err
+	}
+	c := map[string]int{"P5": 1, "P6": 3}[magic]
+	if c == 0 || maxval != 255 {
+		return Image{}, fmt.Errorf("%s: not a binary PGM/PPM with 8-bit samples", path)
+	}
+	px := make([]byte, w*h*c)
+	if _, err := r.Read(px); err != nil {
+		return Image{}, err
+	}
+	return Image{Width: w, Height: h, Channels: c, Pixels: px}, nil
+}
+
+func tinyModel(t *testing.T, seed uint64) *Model {
+	t.Helper()
+	m, err := NewModel("tiny", seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func roundTrip(t *testing.T, m *Model, images []Image) {
+	t.Helper()
+	c, err := NewCoder(m, &CoderOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	archive, stats, err := c.Compress(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.ArchiveBytes != uint64(len(archive)) || stats.Images != uint64(len(images)) {
+		t.Fatalf("stats %+v for %d images in %d bytes", stats, len(images), len(archive))
+	}
+	got, err := c.Decompress(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(images) {
+		t.Fatalf("decoded %d images, compressed %d", len(got), len(images))
+	}
+	for i := range images {
+		a, b := images[i], got[i]
+		if a.Width != b.Width || a.Height != b.Height || a.Channels != b.Channels ||
+			!bytes.Equal(a.Pixels, b.Pixels) {
+			t.Fatalf("image %d differs after the round trip", i)
+		}
+	}
+}
+
+func TestRoundTripIsBitExact(t *testing.T) {
+	m := tinyModel(t, 1)
+	roundTrip(t, m, []Image{testImage(12, 10, 3, 1), testImage(9, 7, 1, 2)})
+}
+
+// FLOWBB_TEST_IMAGES names PPM/PGM files (separated by ':') to round-trip.
+func TestRoundTripOfImageFiles(t *testing.T) {
+	list := os.Getenv("FLOWBB_TEST_IMAGES")
+	if list == "" {
+		t.Skip("FLOWBB_TEST_IMAGES is not set")
+	}
+	m := tinyModel(t, 1)
+	for _, path := range strings.Split(list, ":") {
+		im, err := readPNM(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, m, []Image{im})
+	}
+}
+
+func TestArchiveInfoDescribesTheArchive(t *testing.T) {
+	m := tinyModel(t, 1)
+	c, err := NewCoder(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	archive, _, err := c.Compress([]Image{testImage(8, 8, 3, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ReadArchiveInfo(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Images != 1 || info.Dims != 192 || info.ArchiveBytes != uint64(len(archive)) ||
+		info.SigmaLog2 != -14 || info.DeltaLog2 != -32 || info.TileChannels != 3 {
+		t.Fatalf("unexpected info %+v", info)
+	}
+}
+
+func TestCorruptArchiveIsStatusCorrupt(t *testing.T) {
+	m := tinyModel(t, 1)
+	c, err := NewCoder(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	archive, _, err := c.Compress([]Image{testImage(8, 8, 3, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string][]byte{
+		"truncated": archive[:len(archive)/2],
+		"empty":     {},
+		"garbage":   []byte("not an archive at all"),
+		"flipped":   append(append([]byte{}, archive[:len(archive)-3]...), archive[len(archive)-3]^0x40, 0, 0),
+	} {
+		_, err := c.Decompress(bad)
+		if !errors.Is(err, StatusCorrupt) {
+			t.Errorf("%s archive: got %v, want StatusCorrupt", name, err)
+		}
+	}
+}
+
+func TestArchiveOfAnotherModelIsModelMismatch(t *testing.T) {
+	a, b := tinyModel(t, 1), tinyModel(t, 2)
+	ca, err := NewCoder(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cb, err := NewCoder(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	archive, _, err := ca.Compress([]Image{testImage(8, 8, 3, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cb.Decompress(archive)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != StatusModelMismatch || !strings.Contains(e.Message, "model") {
+		t.Fatalf("got %v, want StatusModelMismatch", err)
+	}
+}
+
+func TestBadArgumentsAreReported(t *testing.T) {
+	if _, err := NewModel("no-such-preset", 0); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("unknown preset: got %v", err)
+	}
+	if _, err := LoadModel(filepath.Join(t.TempDir(), "missing.model")); !errors.Is(err, StatusIO) {
+		t.Errorf("missing model file: got %v", err)
+	}
+	if _, err := ModelFromBytes([]byte("junk")); !errors.Is(err, StatusCorrupt) {
+		t.Errorf("junk model bytes: got %v", err)
+	}
+	m := tinyModel(t, 1)
+	if _, err := NewCoder(m, &CoderOptions{SigmaLog2: 5}); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("sigma 2^5: got %v", err)
+	}
+	if _, err := NewCoder(m, &CoderOptions{Device: "tpu"}); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("device tpu: got %v", err)
+	}
+	c, err := NewCoder(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, _, err := c.Compress(nil); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("no images: got %v", err)
+	}
+	short := testImage(4, 4, 3, 1)
+	short.Pixels = short.Pixels[:10]
+	if _, _, err := c.Compress([]Image{short}); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("short pixel buffer: got %v", err)
+	}
+	if _, _, err := c.Compress([]Image{testImage(4, 4, 2, 1)}); err == nil {
+		t.Errorf("two-channel image accepted")
+	}
+}
+
+func TestModelSurvivesBytesAndFiles(t *testing.T) {
+	m := tinyModel(t, 4)
+	want, err := m.ConfigJSON()
+	if err != nil || !strings.Contains(want, "tiny") {
+		t.Fatalf("config %q, %v", want, err)
+	}
+	data, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ModelFromBytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	path := filepath.Join(t.TempDir(), "tiny.model")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m3, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m3.Close()
+	for _, other := range []*Model{m2, m3} {
+		got, err := other.ConfigJSON()
+		if err != nil || got != want {
+			t.Fatalf("config after reload %q, %v", got, err)
+		}
+	}
+	// An archive made with the reloaded model decodes with the original.
+	c3, err := NewCoder(m3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	c1, err := NewCoder(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	im := testImage(8, 8, 3, 9)
+	archive, _, err := c3.Compress([]Image{im})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c1.Decompress(archive)
+	if err != nil || !bytes.Equal(got[0].Pixels, im.Pixels) {
+		t.Fatalf("cross-model round trip: %v", err)
+	}
+}
+
+func TestModelIsUsableFromManyGoroutines(t *testing.T) {
+	m := tinyModel(t, 1)
+	c, h, w, err := m.TileShape()
+	if err != nil || c != 3 || h != 8 || w != 8 {
+		t.Fatalf("tile shape %d %d %d, %v", c, h, w, err)
+	}
+	im := testImage(8, 8, 3, 1)
+	want, err := m.BPD([]Image{im})
+	if err != nil || want <= 0 {
+		t.Fatalf("bpd %v, %v", want, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if _, err := m.ConfigJSON(); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := m.BPD([]Image{im}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestSampleGivesImagesOfTheTileShape(t *testing.T) {
+	m := tinyModel(t, 1)
+	images, err := m.Sample(3, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 3 || images[0].Width != 8 || images[0].Height != 8 ||
+		images[0].Channels != 3 || len(images[0].Pixels) != 192 {
+		t.Fatalf("samples %d, first %dx%dx%d", len(images), images[0].Width,
+			images[0].Height, images[0].Channels)
+	}
+	if _, err := m.Sample(0, 1); !errors.Is(err, StatusInvalidArgument) {
+		t.Fatalf("zero samples: %v", err)
+	}
+}
+
+func TestCloseIsIdempotentAndUseAfterClosePanics(t *testing.T) {
+	m, err := NewModel("tiny", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m.Close()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("using a closed model did not panic")
+		}
+	}()
+	_, _ = m.ConfigJSON()
+}
+
+// Handles that are never closed are freed by their finalizers; run with
+// GOGC=1 and -tags flowbb_debug, this also shakes out handles freed while
+// a call still uses them.
+func TestUnclosedHandlesAreFinalized(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		m, err := NewModel("tiny", uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.ConfigJSON(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
