@@ -168,3 +168,90 @@ pub(crate) unsafe fn copy_out(
     std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::error::{flowbb_error_free, flowbb_error_message, flowbb_error_status};
+
+    fn message(e: *const flowbb_error) -> String {
+        // SAFETY: `e` is an error made by `run`.
+        unsafe { CStr::from_ptr(flowbb_error_message(e)) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn panic_becomes_panic_status_with_its_message() {
+        let mut err: *mut flowbb_error = std::ptr::null_mut();
+        let status = run(&mut err, || panic!("layer 3 lost its weights"));
+        assert_eq!(status, flowbb_status::FLOWBB_PANIC);
+        // SAFETY: `err` was just filled by `run`.
+        assert_eq!(unsafe { flowbb_error_status(err) }, flowbb_status::FLOWBB_PANIC);
+        assert!(message(err).contains("layer 3 lost its weights"), "{}", message(err));
+        // SAFETY: freed once.
+        unsafe { flowbb_error_free(err) };
+    }
+
+    #[test]
+    fn library_error_keeps_its_kind_and_message() {
+        let mut err: *mut flowbb_error = std::ptr::null_mut();
+        let status = run(&mut err, || {
+            Err(crate::Error::corrupt("archive", "header checksum fails").into())
+        });
+        assert_eq!(status, flowbb_status::FLOWBB_CORRUPT);
+        assert_eq!(message(err), "corrupt archive: header checksum fails");
+        // SAFETY: freed once.
+        unsafe { flowbb_error_free(err) };
+    }
+
+    #[test]
+    fn success_leaves_the_error_untouched_and_null_err_is_allowed() {
+        let mut err: *mut flowbb_error = std::ptr::null_mut();
+        assert_eq!(run(&mut err, || Ok(())), flowbb_status::FLOWBB_OK);
+        assert!(err.is_null());
+        let status = run(std::ptr::null_mut(), || Err(Failure::null("model")));
+        assert_eq!(status, flowbb_status::FLOWBB_NULL_ARGUMENT);
+    }
+
+    #[test]
+    fn run_or_returns_the_fallback_on_panic() {
+        assert_eq!(run_or(7, || panic!("boom")), 7);
+        assert_eq!(run_or(7, || 3), 3);
+    }
+
+    #[test]
+    fn message_with_nul_byte_is_kept_readable() {
+        let mut err: *mut flowbb_error = std::ptr::null_mut();
+        run(&mut err, || Err(Failure::invalid("file a\0b")));
+        assert_eq!(message(err), "file a\u{fffd}b");
+        // SAFETY: freed once.
+        unsafe { flowbb_error_free(err) };
+    }
+
+    #[test]
+    fn copy_out_reports_the_size_needed() {
+        let mut buf = [0u8; 4];
+        let mut needed = 0usize;
+        // SAFETY: `buf` holds 4 writable bytes.
+        let r = unsafe { copy_out(b"abcdef", buf.as_mut_ptr(), 4, &mut needed, "text") };
+        let f = r.unwrap_err();
+        assert_eq!(f.status, flowbb_status::FLOWBB_BUFFER_TOO_SMALL);
+        assert_eq!(needed, 6);
+        assert_eq!(buf, [0; 4]);
+        // SAFETY: as above.
+        unsafe { copy_out(b"abc", buf.as_mut_ptr(), 4, &mut needed, "text") }.unwrap();
+        assert_eq!((needed, &buf[..3]), (3, &b"abc"[..]));
+    }
+
+    #[test]
+    fn empty_slice_may_be_null_but_not_a_nonempty_one() {
+        // SAFETY: NULL with length 0 is the documented empty slice.
+        let s = unsafe { arg_slice::<u8>(std::ptr::null(), 0, "data") }.unwrap();
+        assert!(s.is_empty());
+        // SAFETY: NULL is checked before any read.
+        let f = unsafe { arg_slice::<u8>(std::ptr::null(), 3, "data") }.unwrap_err();
+        assert_eq!(f.status, flowbb_status::FLOWBB_NULL_ARGUMENT);
+        assert!(f.message.contains("`data`"));
+    }
+}
