@@ -27,7 +27,7 @@ pub struct flowbb_model {
 }
 
 impl flowbb_model {
-    fn boxed(model: FlowModel) -> *mut flowbb_model {
+    pub(crate) fn boxed(model: FlowModel) -> *mut flowbb_model {
         Box::into_raw(Box::new(flowbb_model {
             inner: Arc::new(Mutex::new(model)),
         }))
