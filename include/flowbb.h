@@ -37,20 +37,21 @@
      FLOWBB_VERSION_PATCH)
 
 /**
- * Version of the binary interface: incremented whenever a change breaks programs built
- * against an older header. It is the number in the shared library's SONAME
- * (`libflowbb.so.1`). Compare it with `flowbb_abi_version()` at run time.
+ * Version of the binary interface: incremented whenever a change breaks
+ * programs built against an older header. It is the number in the shared
+ * library's SONAME (`libflowbb.so.1`). Compare it with
+ * `flowbb_abi_version()` at run time.
  */
 #define FLOWBB_ABI_VERSION 1
 
 /**
  * Outcome of a libflowbb call. Every fallible function returns one.
  *
- * The numeric values are part of the ABI: they never change and a retired value is never
- * given to another outcome. Values 1-9 are mistakes in the call itself, 10-19 bad input
- * data, 20-29 limits of the build or the machine, 30-39 requests to stop, 99 a bug in
- * libflowbb. New statuses may be added in later versions, so treat an unknown value as a
- * failure.
+ * The numeric values are part of the ABI: they never change and a retired
+ * value is never given to another outcome. Values 1-9 are mistakes in the
+ * call itself, 10-19 bad input data, 20-29 limits of the build or the
+ * machine, 30-39 requests to stop, 99 a bug in libflowbb. New statuses may
+ * be added in later versions, so treat an unknown value as a failure.
  */
 enum flowbb_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -66,12 +67,14 @@ enum flowbb_status
      */
     FLOWBB_NULL_ARGUMENT = 1,
     /**
-     * An argument is outside its documented range (a zero count, an image of the wrong
-     * shape, a string that is not UTF-8, an option the model cannot use).
+     * An argument is outside its documented range (a zero count, an image of
+     * the wrong shape, a string that is not UTF-8, an option the model cannot
+     * use).
      */
     FLOWBB_INVALID_ARGUMENT = 2,
     /**
-     * A caller-allocated output buffer is too small; the size needed has been stored.
+     * A caller-allocated output buffer is too small; the size needed has been
+     * stored.
      */
     FLOWBB_BUFFER_TOO_SMALL = 3,
     /**
@@ -79,11 +82,13 @@ enum flowbb_status
      */
     FLOWBB_IO = 10,
     /**
-     * An image could not be read or has a pixel format libflowbb does not code.
+     * An image could not be read or has a pixel format libflowbb does not
+     * code.
      */
     FLOWBB_IMAGE = 11,
     /**
-     * An archive, model or checkpoint is malformed, truncated or fails its checksum.
+     * An archive, model or checkpoint is malformed, truncated or fails its
+     * checksum.
      */
     FLOWBB_CORRUPT = 12,
     /**
@@ -91,8 +96,9 @@ enum flowbb_status
      */
     FLOWBB_MODEL_MISMATCH = 13,
     /**
-     * The network outputs of the decoder differ from those of the encoder (another CPU
-     * family, GPU versus CPU, another libtorch), so decoding stopped.
+     * The network outputs of the decoder differ from those of the encoder
+     * (another CPU family, GPU versus CPU, another libtorch), so decoding
+     * stopped.
      */
     FLOWBB_NUMERICS_MISMATCH = 14,
     /**
@@ -108,8 +114,8 @@ enum flowbb_status
      */
     FLOWBB_CANCELLED = 30,
     /**
-     * libflowbb hit an internal error (a Rust panic); the handles used in the call must
-     * not be used again except to free them.
+     * libflowbb hit an internal error (a Rust panic); the handles used in the
+     * call must not be used again except to free them.
      */
     FLOWBB_PANIC = 99,
 };
@@ -122,23 +128,82 @@ typedef int32_t flowbb_status;
 #endif // __cplusplus
 
 /**
- * Details of a failed call: its status and a message that says what was expected, what was
- * found, and which file, image or field is concerned.
+ * A model plus coding options; compresses images into archives and
+ * decompresses archives made with the same model.
  *
- * Ownership: created by libflowbb when a call fails and its `err` argument is not NULL; the
- * caller owns it and frees it with `flowbb_error_free`.
- * Threads: immutable; may be read from several threads at once and freed from any thread.
+ * Ownership: made by `flowbb_coder_new`, freed with `flowbb_coder_free`.
+ * It holds its own copy of the model.
+ * Threads: one thread at a time; it may move between threads.
+ */
+typedef struct flowbb_coder flowbb_coder;
+
+/**
+ * Settings of a coder: noise scale sigma, bin width delta, streams, batch
+ * size, seed of the initial bits and device. Starts at the defaults (sigma
+ * = 2^-14, delta = 2^-32, 16 streams, 64 tiles per batch, seed 0, CPU);
+ * each setter checks its value.
+ *
+ * Ownership: made by `flowbb_coder_options_new`, freed with
+ * `flowbb_coder_options_free`; `flowbb_coder_new` copies it.
+ * Threads: may be read (`const`) from several threads at once; a setter
+ * needs exclusive access.
+ */
+typedef struct flowbb_coder_options flowbb_coder_options;
+
+/**
+ * Details of a failed call: its status and a message that says what was
+ * expected, what was found, and which file, image or field is concerned.
+ *
+ * Ownership: created by libflowbb when a call fails and its `err` argument
+ * is not NULL; the caller owns it and frees it with `flowbb_error_free`.
+ * Threads: immutable; may be read from several threads at once and freed
+ * from any thread.
  */
 typedef struct flowbb_error flowbb_error;
 
 /**
- * A byte buffer allocated by libflowbb (a compressed archive, a serialized model).
+ * Images made by libflowbb (decompressed or sampled).
  *
- * Ownership: the caller owns the bytes once a call has filled the struct and frees them with
- * `flowbb_bytes_free`; `data` is NULL when `len` is 0.
+ * Ownership: the caller owns the list and frees it with
+ * `flowbb_image_list_free`; the pixels of the views that
+ * `flowbb_image_list_get` gives belong to the list.
+ * Threads: immutable; may be read from several threads at once.
+ */
+typedef struct flowbb_image_list flowbb_image_list;
+
+/**
+ * A Flow++ model: the density model the coder compresses with.
+ *
+ * Ownership: made by `flowbb_model_new`, `flowbb_model_load`,
+ * `flowbb_model_from_bytes`, `flowbb_model_clone` or
+ * `flowbb_trainer_export_model`; freed with `flowbb_model_free`. A coder
+ * keeps its own copy, so the model may be freed while coders made from it
+ * live on.
+ * Threads: every function taking a `const flowbb_model *` may be called
+ * from several threads at once (calls on one model run one at a time).
+ */
+typedef struct flowbb_model flowbb_model;
+
+/**
+ * Trains a model: Adam with a warm-up, gradient clipping and an
+ * exponential moving average (EMA) of the weights, which evaluation and
+ * export use. Training images are cut into tiles of the model's shape.
+ *
+ * Ownership: made by `flowbb_trainer_new` or
+ * `flowbb_trainer_load_checkpoint`, freed with `flowbb_trainer_free`.
+ * Threads: one thread at a time; it may move between threads.
+ */
+typedef struct flowbb_trainer flowbb_trainer;
+
+/**
+ * A byte buffer allocated by libflowbb (a compressed archive, a serialized
+ * model).
+ *
+ * Ownership: the caller owns the bytes once a call has filled the struct
+ * and frees them with `flowbb_bytes_free`; `data` is NULL when `len` is 0.
  * Threads: plain memory; may be read from any thread.
  */
-typedef struct flowbb_bytes {
+typedef struct {
     /**
      * First byte, or NULL for an empty buffer.
      */
@@ -149,61 +214,781 @@ typedef struct flowbb_bytes {
     size_t len;
 } flowbb_bytes;
 
+/**
+ * An 8-bit image that the caller owns and lends to a call, or that a
+ * `flowbb_image_list` lends to the caller.
+ *
+ * Pixels are stored row by row from the top, each row from the left, with
+ * the channels of a pixel next to each other (RGB RGB ... or grayscale):
+ * `width * height * channels` bytes, no padding between rows.
+ */
+typedef struct {
+    /**
+     * Columns, at least 1.
+     */
+    uint32_t width;
+    /**
+     * Rows, at least 1.
+     */
+    uint32_t height;
+    /**
+     * 1 (grayscale) or 3 (RGB).
+     */
+    uint32_t channels;
+    /**
+     * `width * height * channels` bytes.
+     */
+    const uint8_t *pixels;
+} flowbb_image;
+
+/**
+ * What a compression achieved. Codelengths are in bits; "per dimension"
+ * divides by the subpixels of the images (width x height x channels).
+ */
+typedef struct {
+    /**
+     * Images coded.
+     */
+    uint64_t images;
+    /**
+     * Subpixels of the images.
+     */
+    uint64_t dims;
+    /**
+     * Size of the archive in bytes.
+     */
+    uint64_t archive_bytes;
+    /**
+     * Net codelength: growth of the streams, initial bits excluded.
+     */
+    double net_bits;
+    /**
+     * Initial bits drawn by the first bits-back decodes.
+     */
+    uint64_t initial_bits;
+    /**
+     * Net codelength in bits per dimension.
+     */
+    double bpd;
+    /**
+     * Initial bits per dimension.
+     */
+    double initial_bpd;
+    /**
+     * The whole archive in bits per dimension.
+     */
+    double total_bpd;
+    /**
+     * The model's own bound (negative ELBO) over the coded tiles, in bits per
+     * dimension: what the net codelength approaches.
+     */
+    double model_bpd;
+    /**
+     * Wall-clock seconds the compression took.
+     */
+    double seconds;
+} flowbb_compress_stats;
+
+/**
+ * What an archive holds, read from its header without decoding.
+ */
+typedef struct {
+    /**
+     * Images in the archive.
+     */
+    uint64_t images;
+    /**
+     * Subpixels of the images.
+     */
+    uint64_t dims;
+    /**
+     * Size of the archive in bytes.
+     */
+    uint64_t archive_bytes;
+    /**
+     * The whole archive in bits per dimension.
+     */
+    double total_bpd;
+    /**
+     * Fingerprint of the model the archive was made with.
+     */
+    uint64_t model_fingerprint;
+    /**
+     * Noise scale sigma = 2^sigma_log2.
+     */
+    int32_t sigma_log2;
+    /**
+     * Bin width delta = 2^delta_log2.
+     */
+    int32_t delta_log2;
+    /**
+     * Parallel rANS streams.
+     */
+    uint32_t streams;
+    /**
+     * Tile shape of the model: channels.
+     */
+    uint32_t tile_channels;
+    /**
+     * Tile shape of the model: rows.
+     */
+    uint32_t tile_height;
+    /**
+     * Tile shape of the model: columns.
+     */
+    uint32_t tile_width;
+} flowbb_archive_info;
+
+/**
+ * What one training step did.
+ */
+typedef struct {
+    /**
+     * Steps done so far, this one included.
+     */
+    uint64_t step;
+    /**
+     * Loss of the step: the model's bound on the batch, in bits per dimension.
+     */
+    double train_bpd;
+    /**
+     * Learning rate of the step.
+     */
+    double learning_rate;
+    /**
+     * Global norm of the gradient before clipping.
+     */
+    double grad_norm;
+    /**
+     * Training speed.
+     */
+    double images_per_sec;
+    /**
+     * True when the step was skipped (a loss or gradient that was not finite).
+     */
+    bool skipped;
+} flowbb_step_info;
+
+/**
+ * Called after each training step with the `userdata` given to
+ * `flowbb_trainer_step` and what the step did; returns true to go on,
+ * false to stop (the call then returns FLOWBB_CANCELLED, and the steps
+ * done so far are kept). It runs on the thread that called
+ * `flowbb_trainer_step` and must not call functions on the same trainer.
+ */
+typedef bool (*flowbb_progress_fn)(void *userdata,
+                                   const flowbb_step_info *info);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * Frees the bytes of a buffer filled by libflowbb and resets it to `{NULL, 0}`, so freeing
- * twice is harmless. Does nothing when `bytes` is NULL.
+ * Frees the bytes of a buffer filled by libflowbb and resets it to `{NULL,
+ * 0}`, so freeing twice is harmless. Does nothing when `bytes` is NULL.
  *
  * # Safety
- * `bytes` is NULL or points to a buffer filled by libflowbb (or set to `{NULL, 0}`), whose
- * fields the caller has not changed.
+ * `bytes` is NULL or points to a buffer filled by libflowbb (or set to
+ * `{NULL, 0}`), whose fields the caller has not changed.
  */
-void flowbb_bytes_free(struct flowbb_bytes *bytes);
+void flowbb_bytes_free(flowbb_bytes *bytes);
 
 /**
- * The status of a failed call. Returns `FLOWBB_OK` when `error` is NULL (no error).
+ * New coder options at their defaults, freed with
+ * `flowbb_coder_options_free`. Returns NULL only on an internal error.
+ */
+flowbb_coder_options *flowbb_coder_options_new(void);
+
+/**
+ * Frees coder options. Does nothing when `options` is NULL.
+ *
+ * # Safety
+ * `options` is NULL or live options; they must not be used after.
+ */
+void flowbb_coder_options_free(flowbb_coder_options *options);
+
+/**
+ * Sets the noise scale sigma = 2^sigma_log2 of the bits-back steps
+ * (-30..=-1, default -14). Smaller values code closer to the model's bound
+ * but need more initial bits; sigma must stay wider than a bin.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_sigma_log2(flowbb_coder_options *options,
+                                                  int32_t sigma_log2,
+                                                  flowbb_error **err);
+
+/**
+ * Sets the bin width delta = 2^delta_log2 of the coding grid (-32..=-1,
+ * default -32).
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_delta_log2(flowbb_coder_options *options,
+                                                  int32_t delta_log2,
+                                                  flowbb_error **err);
+
+/**
+ * Sets the number of parallel rANS streams (1..=65536, default 16).
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_streams(flowbb_coder_options *options,
+                                               uint32_t streams,
+                                               flowbb_error **err);
+
+/**
+ * Sets how many tiles go through the networks at once (1..=65536, default
+ * 64). The decoder uses the batch size recorded in the archive.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_batch_size(flowbb_coder_options *options,
+                                                  uint32_t batch_size,
+                                                  flowbb_error **err);
+
+/**
+ * Sets the seed of the initial bits (default 0). Archives of the same
+ * images, model and options are identical byte for byte.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_seed(flowbb_coder_options *options,
+                                            uint64_t seed,
+                                            flowbb_error **err);
+
+/**
+ * Sets where the networks run: "cpu" (default), "cuda" or "cuda:N".
+ * Archives decode only on the kind of device that made them.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (not
+ * a device name); FLOWBB_UNSUPPORTED (no such CUDA device here).
+ *
+ * # Safety
+ * `options` is live options; `device` is a NUL-terminated string.
+ */
+flowbb_status flowbb_coder_options_set_device(flowbb_coder_options *options,
+                                              const char *device,
+                                              flowbb_error **err);
+
+/**
+ * Makes a coder for `model` with `options` (NULL for the defaults). The
+ * coder copies the model and the options.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+ * (sigma not wider than a bin); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `options` is NULL or live options; `out` points
+ * to writable storage.
+ */
+flowbb_status flowbb_coder_new(const flowbb_model *model,
+                               const flowbb_coder_options *options,
+                               flowbb_coder **out,
+                               flowbb_error **err);
+
+/**
+ * Frees a coder. Does nothing when `coder` is NULL.
+ *
+ * # Safety
+ * `coder` is NULL or a live coder; it must not be used after.
+ */
+void flowbb_coder_free(flowbb_coder *coder);
+
+/**
+ * Compresses `count` images into an archive written to the caller's buffer
+ * `buf` of `cap` bytes. `*len` receives the archive's size, also when the
+ * buffer is too small (then nothing is written and the compression must be
+ * repeated with a larger buffer; `flowbb_coder_compress_alloc` avoids
+ * that). `stats` may be NULL; otherwise it receives the codelengths.
+ *
+ * Images of any size are cut into tiles of the model's shape. A grayscale
+ * image given to an RGB model comes back grayscale.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
+ * images, a malformed image view); FLOWBB_IMAGE (an RGB image for a
+ * grayscale model); FLOWBB_BUFFER_TOO_SMALL; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `coder` is a live coder; `images` points to `count` valid image views;
+ * `buf` is NULL or points to `cap` writable bytes; `len` points to
+ * writable storage; `stats` is NULL or points to writable storage.
+ */
+flowbb_status flowbb_coder_compress(flowbb_coder *coder,
+                                    const flowbb_image *images,
+                                    size_t count,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *len,
+                                    flowbb_compress_stats *stats,
+                                    flowbb_error **err);
+
+/**
+ * Compresses `count` images into an archive that libflowbb allocates;
+ * `*out` receives it and the caller frees it with `flowbb_bytes_free`.
+ * `stats` may be NULL. Otherwise as `flowbb_coder_compress`.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT;
+ * FLOWBB_IMAGE; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `coder` is a live coder; `images` points to `count` valid image views;
+ * `out` points to a writable `flowbb_bytes`; `stats` is NULL or points to
+ * writable storage.
+ */
+flowbb_status flowbb_coder_compress_alloc(flowbb_coder *coder,
+                                          const flowbb_image *images,
+                                          size_t count,
+                                          flowbb_bytes *out,
+                                          flowbb_compress_stats *stats,
+                                          flowbb_error **err);
+
+/**
+ * Decompresses an archive made with this coder's model into a list of
+ * images, bit for bit the images that were compressed; the caller frees
+ * the list with `flowbb_image_list_free`.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT (not an
+ * archive, truncated, failed checksum); FLOWBB_MODEL_MISMATCH (made with
+ * another model); FLOWBB_NUMERICS_MISMATCH (made on another kind of
+ * machine); FLOWBB_UNSUPPORTED; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `coder` is a live coder; `data` points to `len` readable bytes; `out`
+ * points to writable storage.
+ */
+flowbb_status flowbb_coder_decompress(flowbb_coder *coder,
+                                      const uint8_t *data,
+                                      size_t len,
+                                      flowbb_image_list **out,
+                                      flowbb_error **err);
+
+/**
+ * Reads what an archive holds from its header, without a model and without
+ * decoding.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT;
+ * FLOWBB_UNSUPPORTED (a newer archive format).
+ *
+ * # Safety
+ * `data` points to `len` readable bytes; `info` points to writable
+ * storage.
+ */
+flowbb_status flowbb_archive_info_read(const uint8_t *data,
+                                       size_t len,
+                                       flowbb_archive_info *info,
+                                       flowbb_error **err);
+
+/**
+ * The status of a failed call. Returns `FLOWBB_OK` when `error` is NULL
+ * (no error).
  *
  * # Safety
  * `error` is NULL or was returned by libflowbb and not yet freed.
  */
-flowbb_status flowbb_error_status(const struct flowbb_error *error);
+flowbb_status flowbb_error_status(const flowbb_error *error);
 
 /**
- * The message of a failed call, as NUL-terminated UTF-8. The string belongs to `error` and
- * stays valid until `error` is freed. Returns an empty string (never NULL) when `error` is
- * NULL.
+ * The message of a failed call, as NUL-terminated UTF-8. The string
+ * belongs to `error` and stays valid until `error` is freed. Returns an
+ * empty string (never NULL) when `error` is NULL.
  *
  * # Safety
  * `error` is NULL or was returned by libflowbb and not yet freed.
  */
-const char *flowbb_error_message(const struct flowbb_error *error);
+const char *flowbb_error_message(const flowbb_error *error);
 
 /**
  * Frees an error object. Does nothing when `error` is NULL.
  *
  * # Safety
- * `error` is NULL or was returned by libflowbb and not yet freed; it must not be used after.
+ * `error` is NULL or was returned by libflowbb and not yet freed; it must
+ * not be used after.
  */
-void flowbb_error_free(struct flowbb_error *error);
+void flowbb_error_free(flowbb_error *error);
 
 /**
- * A short English description of a status value, as a static NUL-terminated string (never
- * NULL; "unknown status" for values this version does not define).
+ * A short English description of a status value, as a static
+ * NUL-terminated string (never NULL; "unknown status" for values this
+ * version does not define).
  */
 const char *flowbb_status_str(int32_t status);
 
 /**
- * The library version as NUL-terminated "MAJOR.MINOR.PATCH", a static string (never NULL).
- * It matches `FLOWBB_VERSION_STRING` of the header the library was built with.
+ * Number of images in a list; 0 when `list` is NULL.
+ *
+ * # Safety
+ * `list` is NULL or a live list made by libflowbb.
+ */
+size_t flowbb_image_list_len(const flowbb_image_list *list);
+
+/**
+ * Lends image `index` of a list: `*image` receives its shape and a pointer
+ * to its pixels, valid until the list is freed.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT when `list` or `image` is
+ * NULL; FLOWBB_INVALID_ARGUMENT when `index` is not below the list's
+ * length.
+ *
+ * # Safety
+ * `list` is a live list made by libflowbb; `image` points to writable
+ * storage for one `flowbb_image`.
+ */
+flowbb_status flowbb_image_list_get(const flowbb_image_list *list,
+                                    size_t index,
+                                    flowbb_image *image,
+                                    flowbb_error **err);
+
+/**
+ * Frees a list of images and their pixels. Does nothing when `list` is
+ * NULL.
+ *
+ * # Safety
+ * `list` is NULL or a live list made by libflowbb; it and the views it
+ * lent must not be used after.
+ */
+void flowbb_image_list_free(flowbb_image_list *list);
+
+/**
+ * Makes a model with freshly initialised (untrained) weights.
+ *
+ * `config` is either the name of a preset ("tiny": 3x8x8 tiles, "small":
+ * 3x32x32, "cifar": the paper's 32x32 CIFAR-10 model) or a model
+ * configuration in JSON, as `flowbb_model_config_json` writes it. The
+ * weights are drawn from `seed`, which also reseeds libtorch's global
+ * random generator. An untrained model codes losslessly, only at a poor
+ * rate.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+ * (unknown preset, invalid configuration); FLOWBB_CORRUPT (malformed
+ * JSON); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `config` is a NUL-terminated string; `out` points to writable storage.
+ */
+flowbb_status flowbb_model_new(const char *config,
+                               uint64_t seed,
+                               flowbb_model **out,
+                               flowbb_error **err);
+
+/**
+ * Loads a model file written by `flowbb_model_save` (or the `flowbb`
+ * tool).
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (path
+ * not UTF-8); FLOWBB_IO; FLOWBB_CORRUPT (not a model file); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `path` is a NUL-terminated string; `out` points to writable storage.
+ */
+flowbb_status flowbb_model_load(const char *path,
+                                flowbb_model **out,
+                                flowbb_error **err);
+
+/**
+ * Reads a model from the bytes of a model file (`flowbb_model_to_bytes`).
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `data` points to `len` readable bytes; `out` points to writable storage.
+ */
+flowbb_status flowbb_model_from_bytes(const uint8_t *data,
+                                      size_t len,
+                                      flowbb_model **out,
+                                      flowbb_error **err);
+
+/**
+ * Another handle on the same model (the weights are shared, not copied);
+ * free each handle with `flowbb_model_free`. Returns NULL when `model` is
+ * NULL.
+ *
+ * # Safety
+ * `model` is NULL or a live model.
+ */
+flowbb_model *flowbb_model_clone(const flowbb_model *model);
+
+/**
+ * Frees a model handle. Does nothing when `model` is NULL.
+ *
+ * # Safety
+ * `model` is NULL or a live model; it must not be used after.
+ */
+void flowbb_model_free(flowbb_model *model);
+
+/**
+ * Writes the model to a file.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (path
+ * not UTF-8); FLOWBB_IO; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `path` is a NUL-terminated string.
+ */
+flowbb_status flowbb_model_save(const flowbb_model *model,
+                                const char *path,
+                                flowbb_error **err);
+
+/**
+ * The model file as bytes, in a buffer the caller frees with
+ * `flowbb_bytes_free`.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `out` points to a writable `flowbb_bytes`.
+ */
+flowbb_status flowbb_model_to_bytes(const flowbb_model *model,
+                                    flowbb_bytes *out,
+                                    flowbb_error **err);
+
+/**
+ * Writes the model's configuration as NUL-terminated JSON into the
+ * caller's buffer `buf` of `cap` bytes. `*needed` receives the size the
+ * text needs, its NUL included, also when the buffer is too small; a call
+ * with `buf = NULL, cap = 0` asks for the size.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_BUFFER_TOO_SMALL.
+ *
+ * # Safety
+ * `model` is a live model; `buf` is NULL or points to `cap` writable
+ * bytes; `needed` points to writable storage.
+ */
+flowbb_status flowbb_model_config_json(const flowbb_model *model,
+                                       char *buf,
+                                       size_t cap,
+                                       size_t *needed,
+                                       flowbb_error **err);
+
+/**
+ * The image shape the model works on: images are cut into tiles of
+ * `channels x height x width` subpixels.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `model` is a live model; the other pointers point to writable storage.
+ */
+flowbb_status flowbb_model_tile_shape(const flowbb_model *model,
+                                      uint32_t *channels,
+                                      uint32_t *height,
+                                      uint32_t *width,
+                                      flowbb_error **err);
+
+/**
+ * The model's codelength bound for `images`, in bits per dimension: the
+ * mean over the images of the single-sample dequantization bound (negative
+ * ELBO). Every image must have the model's tile shape.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
+ * images, an image of another shape); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `images` points to `count` valid image views;
+ * `bpd` points to writable storage.
+ */
+flowbb_status flowbb_model_bpd(const flowbb_model *model,
+                               const flowbb_image *images,
+                               size_t count,
+                               double *bpd,
+                               flowbb_error **err);
+
+/**
+ * Draws `count` images from the model at `temperature` (1 is the model's
+ * distribution, lower values give smoother images), into a list the caller
+ * frees with `flowbb_image_list_free`.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+ * (count 0, temperature negative or not finite); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `out` points to writable storage.
+ */
+flowbb_status flowbb_model_sample(const flowbb_model *model,
+                                  size_t count,
+                                  double temperature,
+                                  flowbb_image_list **out,
+                                  flowbb_error **err);
+
+/**
+ * Makes a trainer that starts from the weights of `model` (copied) with
+ * the training settings `config_json` (a JSON object whose fields override
+ * the defaults: batch_size, learning_rate, warmup_steps, beta1, beta2,
+ * adam_eps, grad_clip, ema_decay, init_batch, seed, eval_batch,
+ * eval_max_images), or the defaults when `config_json` is NULL.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (a
+ * setting out of range); FLOWBB_CORRUPT (malformed JSON); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `model` is a live model; `config_json` is NULL or a NUL-terminated
+ * string; `out` points to writable storage.
+ */
+flowbb_status flowbb_trainer_new(const flowbb_model *model,
+                                 const char *config_json,
+                                 flowbb_trainer **out,
+                                 flowbb_error **err);
+
+/**
+ * Resumes training from a checkpoint written by
+ * `flowbb_trainer_save_checkpoint`. The training images are not part of
+ * the checkpoint: add them again.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (path
+ * not UTF-8); FLOWBB_IO; FLOWBB_CORRUPT; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `path` is a NUL-terminated string; `out` points to writable storage.
+ */
+flowbb_status flowbb_trainer_load_checkpoint(const char *path,
+                                             flowbb_trainer **out,
+                                             flowbb_error **err);
+
+/**
+ * Frees a trainer. Does nothing when `trainer` is NULL.
+ *
+ * # Safety
+ * `trainer` is NULL or a live trainer; it must not be used after.
+ */
+void flowbb_trainer_free(flowbb_trainer *trainer);
+
+/**
+ * Adds training images (copied).
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT;
+ * FLOWBB_IMAGE (an image the model cannot code).
+ *
+ * # Safety
+ * `trainer` is a live trainer; `images` points to `count` valid views.
+ */
+flowbb_status flowbb_trainer_add_images(flowbb_trainer *trainer,
+                                        const flowbb_image *images,
+                                        size_t count,
+                                        flowbb_error **err);
+
+/**
+ * Adds test images (copied), on which `flowbb_trainer_evaluate` measures
+ * the model.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT;
+ * FLOWBB_IMAGE.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `images` points to `count` valid views.
+ */
+flowbb_status flowbb_trainer_add_test_images(flowbb_trainer *trainer,
+                                             const flowbb_image *images,
+                                             size_t count,
+                                             flowbb_error **err);
+
+/**
+ * Adds every image file of a folder as training images.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT;
+ * FLOWBB_IO; FLOWBB_IMAGE.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `path` is a NUL-terminated string.
+ */
+flowbb_status flowbb_trainer_add_folder(flowbb_trainer *trainer,
+                                        const char *path,
+                                        flowbb_error **err);
+
+/**
+ * Runs `steps` training steps. After each, `progress` (which may be NULL)
+ * is called with `userdata`; `last` (which may be NULL) receives what the
+ * last step did.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
+ * training images); FLOWBB_CANCELLED (`progress` returned false; `last` is
+ * still written); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `progress` is NULL or a function that may
+ * be called with `userdata`; `last` is NULL or points to writable storage.
+ */
+flowbb_status flowbb_trainer_step(flowbb_trainer *trainer,
+                                  uint64_t steps,
+                                  flowbb_progress_fn progress,
+                                  void *userdata,
+                                  flowbb_step_info *last,
+                                  flowbb_error **err);
+
+/**
+ * Training steps done so far (also those before a checkpoint was saved); 0
+ * when `trainer` is NULL.
+ *
+ * # Safety
+ * `trainer` is NULL or a live trainer.
+ */
+uint64_t flowbb_trainer_steps_done(const flowbb_trainer *trainer);
+
+/**
+ * Measures the EMA weights on the test images: `*bpd` receives the mean
+ * codelength bound in bits per dimension.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
+ * test images); FLOWBB_TORCH.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `bpd` points to writable storage.
+ */
+flowbb_status flowbb_trainer_evaluate(flowbb_trainer *trainer,
+                                      double *bpd,
+                                      flowbb_error **err);
+
+/**
+ * Writes a checkpoint (weights, optimizer state, EMA weights, step) from
+ * which `flowbb_trainer_load_checkpoint` resumes exactly.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (path
+ * not UTF-8); FLOWBB_IO.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `path` is a NUL-terminated string.
+ */
+flowbb_status flowbb_trainer_save_checkpoint(flowbb_trainer *trainer,
+                                             const char *path,
+                                             flowbb_error **err);
+
+/**
+ * A new model holding the trainer's EMA weights, freed with
+ * `flowbb_model_free`.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `trainer` is a live trainer; `out` points to writable storage.
+ */
+flowbb_status flowbb_trainer_export_model(flowbb_trainer *trainer,
+                                          flowbb_model **out,
+                                          flowbb_error **err);
+
+/**
+ * The library version as NUL-terminated "MAJOR.MINOR.PATCH", a static
+ * string (never NULL). It matches `FLOWBB_VERSION_STRING` of the header
+ * the library was built with.
  */
 const char *flowbb_version(void);
 
 /**
- * The binary interface version of the loaded library; a program built against a header
- * whose `FLOWBB_ABI_VERSION` differs must not use it.
+ * The binary interface version of the loaded library; a program built
+ * against a header whose `FLOWBB_ABI_VERSION` differs must not use it.
  */
 uint32_t flowbb_abi_version(void);
 

@@ -2,10 +2,11 @@
 
 use super::boundary::run_or;
 
-/// A byte buffer allocated by libflowbb (a compressed archive, a serialized model).
+/// A byte buffer allocated by libflowbb (a compressed archive, a serialized
+/// model).
 ///
-/// Ownership: the caller owns the bytes once a call has filled the struct and frees them with
-/// `flowbb_bytes_free`; `data` is NULL when `len` is 0.
+/// Ownership: the caller owns the bytes once a call has filled the struct
+/// and frees them with `flowbb_bytes_free`; `data` is NULL when `len` is 0.
 /// Threads: plain memory; may be read from any thread.
 #[repr(C)]
 #[derive(Debug)]
@@ -34,12 +35,12 @@ impl flowbb_bytes {
     }
 }
 
-/// Frees the bytes of a buffer filled by libflowbb and resets it to `{NULL, 0}`, so freeing
-/// twice is harmless. Does nothing when `bytes` is NULL.
+/// Frees the bytes of a buffer filled by libflowbb and resets it to `{NULL,
+/// 0}`, so freeing twice is harmless. Does nothing when `bytes` is NULL.
 ///
 /// # Safety
-/// `bytes` is NULL or points to a buffer filled by libflowbb (or set to `{NULL, 0}`), whose
-/// fields the caller has not changed.
+/// `bytes` is NULL or points to a buffer filled by libflowbb (or set to
+/// `{NULL, 0}`), whose fields the caller has not changed.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_bytes_free(bytes: *mut flowbb_bytes) {
     run_or((), || {

@@ -13,9 +13,9 @@ use super::model::flowbb_model;
 use crate::codec::{self, Coder, CoderOptions, CompressStats};
 
 /// Settings of a coder: noise scale sigma, bin width delta, streams, batch
-/// size, seed of the initial bits and device. Starts at the defaults
-/// (sigma = 2^-14, delta = 2^-32, 16 streams, 64 tiles per batch, seed 0,
-/// CPU); each setter checks its value.
+/// size, seed of the initial bits and device. Starts at the defaults (sigma
+/// = 2^-14, delta = 2^-32, 16 streams, 64 tiles per batch, seed 0, CPU);
+/// each setter checks its value.
 ///
 /// Ownership: made by `flowbb_coder_options_new`, freed with
 /// `flowbb_coder_options_free`; `flowbb_coder_new` copies it.
@@ -28,8 +28,8 @@ pub struct flowbb_coder_options {
 /// A model plus coding options; compresses images into archives and
 /// decompresses archives made with the same model.
 ///
-/// Ownership: made by `flowbb_coder_new`, freed with `flowbb_coder_free`. It
-/// holds its own copy of the model.
+/// Ownership: made by `flowbb_coder_new`, freed with `flowbb_coder_free`.
+/// It holds its own copy of the model.
 /// Threads: one thread at a time; it may move between threads.
 pub struct flowbb_coder {
     coder: Coder,
@@ -56,8 +56,8 @@ pub struct flowbb_compress_stats {
     pub initial_bpd: f64,
     /// The whole archive in bits per dimension.
     pub total_bpd: f64,
-    /// The model's own bound (negative ELBO) over the coded tiles, in bits
-    /// per dimension: what the net codelength approaches.
+    /// The model's own bound (negative ELBO) over the coded tiles, in bits per
+    /// dimension: what the net codelength approaches.
     pub model_bpd: f64,
     /// Wall-clock seconds the compression took.
     pub seconds: f64,
@@ -254,8 +254,8 @@ pub unsafe extern "C" fn flowbb_coder_options_set_seed(
 /// Sets where the networks run: "cpu" (default), "cuda" or "cuda:N".
 /// Archives decode only on the kind of device that made them.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (not a
-/// device name); FLOWBB_UNSUPPORTED (no such CUDA device here).
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (not
+/// a device name); FLOWBB_UNSUPPORTED (no such CUDA device here).
 ///
 /// # Safety
 /// `options` is live options; `device` is a NUL-terminated string.
@@ -299,8 +299,8 @@ fn parse_device(name: &str) -> Outcome<Device> {
 /// Makes a coder for `model` with `options` (NULL for the defaults). The
 /// coder copies the model and the options.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (sigma
-/// not wider than a bin); FLOWBB_TORCH.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+/// (sigma not wider than a bin); FLOWBB_TORCH.
 ///
 /// # Safety
 /// `model` is a live model; `options` is NULL or live options; `out` points
@@ -352,8 +352,8 @@ pub unsafe extern "C" fn flowbb_coder_free(coder: *mut flowbb_coder) {
 ///
 /// # Safety
 /// `coder` is a live coder; `images` points to `count` valid image views;
-/// `buf` is NULL or points to `cap` writable bytes; `len` points to writable
-/// storage; `stats` is NULL or points to writable storage.
+/// `buf` is NULL or points to `cap` writable bytes; `len` points to
+/// writable storage; `stats` is NULL or points to writable storage.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_coder_compress(
     coder: *mut flowbb_coder,
@@ -412,13 +412,13 @@ pub unsafe extern "C" fn flowbb_coder_compress_alloc(
 }
 
 /// Decompresses an archive made with this coder's model into a list of
-/// images, bit for bit the images that were compressed; the caller frees the
-/// list with `flowbb_image_list_free`.
+/// images, bit for bit the images that were compressed; the caller frees
+/// the list with `flowbb_image_list_free`.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT (not an archive,
-/// truncated, failed checksum); FLOWBB_MODEL_MISMATCH (made with another
-/// model); FLOWBB_NUMERICS_MISMATCH (made on another kind of machine);
-/// FLOWBB_UNSUPPORTED; FLOWBB_TORCH.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT (not an
+/// archive, truncated, failed checksum); FLOWBB_MODEL_MISMATCH (made with
+/// another model); FLOWBB_NUMERICS_MISMATCH (made on another kind of
+/// machine); FLOWBB_UNSUPPORTED; FLOWBB_TORCH.
 ///
 /// # Safety
 /// `coder` is a live coder; `data` points to `len` readable bytes; `out`
@@ -441,14 +441,15 @@ pub unsafe extern "C" fn flowbb_coder_decompress(
     })
 }
 
-/// Reads what an archive holds from its header, without a model and
-/// without decoding.
+/// Reads what an archive holds from its header, without a model and without
+/// decoding.
 ///
 /// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_CORRUPT;
 /// FLOWBB_UNSUPPORTED (a newer archive format).
 ///
 /// # Safety
-/// `data` points to `len` readable bytes; `info` points to writable storage.
+/// `data` points to `len` readable bytes; `info` points to writable
+/// storage.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_archive_info_read(
     data: *const u8,

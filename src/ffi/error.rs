@@ -7,11 +7,11 @@ use crate::Error;
 
 /// Outcome of a libflowbb call. Every fallible function returns one.
 ///
-/// The numeric values are part of the ABI: they never change and a retired value is never
-/// given to another outcome. Values 1-9 are mistakes in the call itself, 10-19 bad input
-/// data, 20-29 limits of the build or the machine, 30-39 requests to stop, 99 a bug in
-/// libflowbb. New statuses may be added in later versions, so treat an unknown value as a
-/// failure.
+/// The numeric values are part of the ABI: they never change and a retired
+/// value is never given to another outcome. Values 1-9 are mistakes in the
+/// call itself, 10-19 bad input data, 20-29 limits of the build or the
+/// machine, 30-39 requests to stop, 99 a bug in libflowbb. New statuses may
+/// be added in later versions, so treat an unknown value as a failure.
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum flowbb_status {
@@ -19,21 +19,26 @@ pub enum flowbb_status {
     FLOWBB_OK = 0,
     /// A required pointer argument was NULL.
     FLOWBB_NULL_ARGUMENT = 1,
-    /// An argument is outside its documented range (a zero count, an image of the wrong
-    /// shape, a string that is not UTF-8, an option the model cannot use).
+    /// An argument is outside its documented range (a zero count, an image of
+    /// the wrong shape, a string that is not UTF-8, an option the model cannot
+    /// use).
     FLOWBB_INVALID_ARGUMENT = 2,
-    /// A caller-allocated output buffer is too small; the size needed has been stored.
+    /// A caller-allocated output buffer is too small; the size needed has been
+    /// stored.
     FLOWBB_BUFFER_TOO_SMALL = 3,
     /// Reading or writing a file failed.
     FLOWBB_IO = 10,
-    /// An image could not be read or has a pixel format libflowbb does not code.
+    /// An image could not be read or has a pixel format libflowbb does not
+    /// code.
     FLOWBB_IMAGE = 11,
-    /// An archive, model or checkpoint is malformed, truncated or fails its checksum.
+    /// An archive, model or checkpoint is malformed, truncated or fails its
+    /// checksum.
     FLOWBB_CORRUPT = 12,
     /// An archive was made with another model than the one given to decode it.
     FLOWBB_MODEL_MISMATCH = 13,
-    /// The network outputs of the decoder differ from those of the encoder (another CPU
-    /// family, GPU versus CPU, another libtorch), so decoding stopped.
+    /// The network outputs of the decoder differ from those of the encoder
+    /// (another CPU family, GPU versus CPU, another libtorch), so decoding
+    /// stopped.
     FLOWBB_NUMERICS_MISMATCH = 14,
     /// A feature or format that this build or version does not support.
     FLOWBB_UNSUPPORTED = 20,
@@ -41,8 +46,8 @@ pub enum flowbb_status {
     FLOWBB_TORCH = 21,
     /// A progress callback asked to stop.
     FLOWBB_CANCELLED = 30,
-    /// libflowbb hit an internal error (a Rust panic); the handles used in the call must
-    /// not be used again except to free them.
+    /// libflowbb hit an internal error (a Rust panic); the handles used in the
+    /// call must not be used again except to free them.
     FLOWBB_PANIC = 99,
 }
 
@@ -103,12 +108,13 @@ impl flowbb_status {
     }
 }
 
-/// Details of a failed call: its status and a message that says what was expected, what was
-/// found, and which file, image or field is concerned.
+/// Details of a failed call: its status and a message that says what was
+/// expected, what was found, and which file, image or field is concerned.
 ///
-/// Ownership: created by libflowbb when a call fails and its `err` argument is not NULL; the
-/// caller owns it and frees it with `flowbb_error_free`.
-/// Threads: immutable; may be read from several threads at once and freed from any thread.
+/// Ownership: created by libflowbb when a call fails and its `err` argument
+/// is not NULL; the caller owns it and frees it with `flowbb_error_free`.
+/// Threads: immutable; may be read from several threads at once and freed
+/// from any thread.
 pub struct flowbb_error {
     status: flowbb_status,
     message: CString,
@@ -126,7 +132,8 @@ impl flowbb_error {
     }
 }
 
-/// The status of a failed call. Returns `FLOWBB_OK` when `error` is NULL (no error).
+/// The status of a failed call. Returns `FLOWBB_OK` when `error` is NULL
+/// (no error).
 ///
 /// # Safety
 /// `error` is NULL or was returned by libflowbb and not yet freed.
@@ -137,9 +144,9 @@ pub unsafe extern "C" fn flowbb_error_status(error: *const flowbb_error) -> flow
     })
 }
 
-/// The message of a failed call, as NUL-terminated UTF-8. The string belongs to `error` and
-/// stays valid until `error` is freed. Returns an empty string (never NULL) when `error` is
-/// NULL.
+/// The message of a failed call, as NUL-terminated UTF-8. The string
+/// belongs to `error` and stays valid until `error` is freed. Returns an
+/// empty string (never NULL) when `error` is NULL.
 ///
 /// # Safety
 /// `error` is NULL or was returned by libflowbb and not yet freed.
@@ -153,7 +160,8 @@ pub unsafe extern "C" fn flowbb_error_message(error: *const flowbb_error) -> *co
 /// Frees an error object. Does nothing when `error` is NULL.
 ///
 /// # Safety
-/// `error` is NULL or was returned by libflowbb and not yet freed; it must not be used after.
+/// `error` is NULL or was returned by libflowbb and not yet freed; it must
+/// not be used after.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_error_free(error: *mut flowbb_error) {
     run_or((), || {
@@ -163,8 +171,9 @@ pub unsafe extern "C" fn flowbb_error_free(error: *mut flowbb_error) {
     })
 }
 
-/// A short English description of a status value, as a static NUL-terminated string (never
-/// NULL; "unknown status" for values this version does not define).
+/// A short English description of a status value, as a static
+/// NUL-terminated string (never NULL; "unknown status" for values this
+/// version does not define).
 #[no_mangle]
 pub extern "C" fn flowbb_status_str(status: i32) -> *const c_char {
     run_or(c"unknown status".as_ptr(), || {

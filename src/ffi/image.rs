@@ -96,8 +96,9 @@ pub unsafe extern "C" fn flowbb_image_list_len(list: *const flowbb_image_list) -
 /// Lends image `index` of a list: `*image` receives its shape and a pointer
 /// to its pixels, valid until the list is freed.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT when `list` or `image` is NULL;
-/// FLOWBB_INVALID_ARGUMENT when `index` is not below the list's length.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT when `list` or `image` is
+/// NULL; FLOWBB_INVALID_ARGUMENT when `index` is not below the list's
+/// length.
 ///
 /// # Safety
 /// `list` is a live list made by libflowbb; `image` points to writable
@@ -132,8 +133,8 @@ pub unsafe extern "C" fn flowbb_image_list_get(
 /// NULL.
 ///
 /// # Safety
-/// `list` is NULL or a live list made by libflowbb; it and the views it lent
-/// must not be used after.
+/// `list` is NULL or a live list made by libflowbb; it and the views it
+/// lent must not be used after.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_image_list_free(list: *mut flowbb_image_list) {
     run_or((), || {

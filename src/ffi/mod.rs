@@ -11,6 +11,9 @@
 
 mod boundary;
 pub mod bytes;
+pub mod coder;
 pub mod error;
 pub mod image;
+pub mod model;
+pub mod trainer;
 pub mod version;

@@ -20,8 +20,8 @@ use crate::Image;
 /// `flowbb_trainer_export_model`; freed with `flowbb_model_free`. A coder
 /// keeps its own copy, so the model may be freed while coders made from it
 /// live on.
-/// Threads: every function taking a `const flowbb_model *` may be called from
-/// several threads at once (calls on one model run one at a time).
+/// Threads: every function taking a `const flowbb_model *` may be called
+/// from several threads at once (calls on one model run one at a time).
 pub struct flowbb_model {
     inner: Arc<Mutex<FlowModel>>,
 }
@@ -43,8 +43,8 @@ impl flowbb_model {
         })
     }
 
-    /// An independent copy of the model's weights (for a coder, which owns
-    /// its model).
+    /// An independent copy of the model's weights (for a coder, which owns its
+    /// model).
     pub(crate) fn copy_model(&self) -> Outcome<FlowModel> {
         let model = self.lock()?;
         let bytes = model.to_bytes()?;
@@ -68,9 +68,9 @@ fn hand_over(out: *mut *mut flowbb_model, model: FlowModel) -> Outcome {
 /// random generator. An untrained model codes losslessly, only at a poor
 /// rate.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (unknown
-/// preset, invalid configuration); FLOWBB_CORRUPT (malformed JSON);
-/// FLOWBB_TORCH.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+/// (unknown preset, invalid configuration); FLOWBB_CORRUPT (malformed
+/// JSON); FLOWBB_TORCH.
 ///
 /// # Safety
 /// `config` is a NUL-terminated string; `out` points to writable storage.
@@ -206,16 +206,16 @@ pub unsafe extern "C" fn flowbb_model_to_bytes(
     })
 }
 
-/// Writes the model's configuration as NUL-terminated JSON into the caller's
-/// buffer `buf` of `cap` bytes. `*needed` receives the size the text needs,
-/// its NUL included, also when the buffer is too small; a call with
-/// `buf = NULL, cap = 0` asks for the size.
+/// Writes the model's configuration as NUL-terminated JSON into the
+/// caller's buffer `buf` of `cap` bytes. `*needed` receives the size the
+/// text needs, its NUL included, also when the buffer is too small; a call
+/// with `buf = NULL, cap = 0` asks for the size.
 ///
 /// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_BUFFER_TOO_SMALL.
 ///
 /// # Safety
-/// `model` is a live model; `buf` is NULL or points to `cap` writable bytes;
-/// `needed` points to writable storage.
+/// `model` is a live model; `buf` is NULL or points to `cap` writable
+/// bytes; `needed` points to writable storage.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_model_config_json(
     model: *const flowbb_model,
@@ -297,8 +297,8 @@ pub unsafe extern "C" fn flowbb_model_bpd(
 /// distribution, lower values give smoother images), into a list the caller
 /// frees with `flowbb_image_list_free`.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (count
-/// 0, temperature negative or not finite); FLOWBB_TORCH.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT
+/// (count 0, temperature negative or not finite); FLOWBB_TORCH.
 ///
 /// # Safety
 /// `model` is a live model; `out` points to writable storage.

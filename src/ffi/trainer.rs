@@ -28,8 +28,7 @@ pub struct flowbb_trainer {
 pub struct flowbb_step_info {
     /// Steps done so far, this one included.
     pub step: u64,
-    /// Loss of the step: the model's bound on the batch, in bits per
-    /// dimension.
+    /// Loss of the step: the model's bound on the batch, in bits per dimension.
     pub train_bpd: f64,
     /// Learning rate of the step.
     pub learning_rate: f64,
@@ -37,8 +36,7 @@ pub struct flowbb_step_info {
     pub grad_norm: f64,
     /// Training speed.
     pub images_per_sec: f64,
-    /// True when the step was skipped (a loss or gradient that was not
-    /// finite).
+    /// True when the step was skipped (a loss or gradient that was not finite).
     pub skipped: bool,
 }
 
@@ -56,10 +54,10 @@ impl From<&StepInfo> for flowbb_step_info {
 }
 
 /// Called after each training step with the `userdata` given to
-/// `flowbb_trainer_step` and what the step did; returns true to go on, false
-/// to stop (the call then returns FLOWBB_CANCELLED, and the steps done so
-/// far are kept). It runs on the thread that called `flowbb_trainer_step`
-/// and must not call functions on the same trainer.
+/// `flowbb_trainer_step` and what the step did; returns true to go on,
+/// false to stop (the call then returns FLOWBB_CANCELLED, and the steps
+/// done so far are kept). It runs on the thread that called
+/// `flowbb_trainer_step` and must not call functions on the same trainer.
 pub type flowbb_progress_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, info: *const flowbb_step_info) -> bool>;
 
@@ -204,12 +202,12 @@ pub unsafe extern "C" fn flowbb_trainer_add_folder(
 /// last step did.
 ///
 /// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
-/// training images); FLOWBB_CANCELLED (`progress` returned false; `last`
-/// is still written); FLOWBB_TORCH.
+/// training images); FLOWBB_CANCELLED (`progress` returned false; `last` is
+/// still written); FLOWBB_TORCH.
 ///
 /// # Safety
-/// `trainer` is a live trainer; `progress` is NULL or a function that may be
-/// called with `userdata`; `last` is NULL or points to writable storage.
+/// `trainer` is a live trainer; `progress` is NULL or a function that may
+/// be called with `userdata`; `last` is NULL or points to writable storage.
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_trainer_step(
     trainer: *mut flowbb_trainer,
@@ -239,8 +237,8 @@ pub unsafe extern "C" fn flowbb_trainer_step(
     })
 }
 
-/// Training steps done so far (also those before a checkpoint was saved);
-/// 0 when `trainer` is NULL.
+/// Training steps done so far (also those before a checkpoint was saved); 0
+/// when `trainer` is NULL.
 ///
 /// # Safety
 /// `trainer` is NULL or a live trainer.
@@ -252,8 +250,8 @@ pub unsafe extern "C" fn flowbb_trainer_steps_done(trainer: *const flowbb_traine
 /// Measures the EMA weights on the test images: `*bpd` receives the mean
 /// codelength bound in bits per dimension.
 ///
-/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no test
-/// images); FLOWBB_TORCH.
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT (no
+/// test images); FLOWBB_TORCH.
 ///
 /// # Safety
 /// `trainer` is a live trainer; `bpd` points to writable storage.
