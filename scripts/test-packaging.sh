@@ -11,7 +11,8 @@
 #      against /usr, then remove the package again.
 # Needs cmake, a C/C++ compiler, pkg-config, go, ImageMagick (for the test
 # photographs) and root for dpkg (step 6 is skipped with FLOWBB_SKIP_DEB=1).
-# The build folder is build/packaging unless FLOWBB_BUILD_DIR says otherwise.
+# The build folder is build/packaging unless FLOWBB_BUILD_DIR says otherwise;
+# FLOWBB_CMAKE_ARGS adds configure options (e.g. -DFLOWBB_CARGO_PROFILE=dev).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -32,7 +33,8 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export GOPROXY=off
 
 step "configure and build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+# shellcheck disable=SC2086 # FLOWBB_CMAKE_ARGS holds several arguments
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release ${FLOWBB_CMAKE_ARGS:-}
 cmake --build "$build" -j2
 
 step "ctest: plain"

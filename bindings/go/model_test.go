@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func readPNM(path string) (Image, error) {
 		return Image{}, fmt.Errorf("%s: not a binary PGM/PPM with 8-bit samples", path)
 	}
 	px := make([]byte, w*h*c)
-	if _, err := r.Read(px); err != nil {
+	if _, err := io.ReadFull(r, px); err != nil {
 		return Image{}, err
 	}
 	return Image{Width: w, Height: h, Channels: c, Pixels: px}, nil

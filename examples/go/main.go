@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"flowbb"
@@ -36,7 +37,7 @@ func readPNM(path string) (flowbb.Image, error) {
 		return flowbb.Image{}, fmt.Errorf("%s: not a binary PGM/PPM with 8-bit samples", path)
 	}
 	px := make([]byte, w*h*c)
-	if _, err := r.Read(px); err != nil {
+	if _, err := io.ReadFull(r, px); err != nil {
 		return flowbb.Image{}, fmt.Errorf("%s: %v", path, err)
 	}
 	return flowbb.Image{Width: w, Height: h, Channels: c, Pixels: px}, nil

@@ -103,6 +103,7 @@ static void null_arguments_are_reported_by_name(void)
     flowbb_coder *c = NULL;
     flowbb_image im = make_image(8, 8, 3, 1);
     flowbb_bytes out = {NULL, 0};
+    const uint8_t *pixels;
     size_t len = 0;
 
     CHECK(flowbb_model_new(NULL, 0, &m, &err) == FLOWBB_NULL_ARGUMENT);
@@ -135,10 +136,12 @@ static void null_arguments_are_reported_by_name(void)
     CHECK(flowbb_coder_compress(c, &im, 1, NULL, 0, NULL, NULL, &err) ==
           FLOWBB_NULL_ARGUMENT);
     CHECK_ERROR(&err, FLOWBB_NULL_ARGUMENT, "len");
+    pixels = im.pixels;
     im.pixels = NULL;
     CHECK(flowbb_coder_compress(c, &im, 1, NULL, 0, &len, NULL, &err) ==
           FLOWBB_NULL_ARGUMENT);
     CHECK_ERROR(&err, FLOWBB_NULL_ARGUMENT, "images[0].pixels");
+    free((void *)pixels);
 
     flowbb_model_free(NULL);
     flowbb_coder_free(NULL);
