@@ -1,13 +1,12 @@
 package flowbb
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,24 +33,39 @@ func readPNM(path string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	r := bufio.NewReader(bytes.NewReader(data))
-	var magic string
-	var w, h, maxval int
-	if _, err := fmt.Fscan(r, &magic, &w, &h, &maxval); err != nil {
-		return Image{}, fmt.Errorf("%s: %v", path, err)
+	// The header is four blank-separated fields; '#' starts a comment that
+	// runs to the end of its line. One blank follows the last field.
+	var fields []string
+	i := 0
+	for len(fields) < 4 && i < len(data) {
+		switch c := data[i]; {
+		case c == '#':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		default:
+			j := i
+			for j < len(data) && !strings.ContainsRune(" \t\n\r#", rune(data[j])) {
+				j++
+			}
+			fields = append(fields, string(data[i:j]))
+			i = j
+		}
 	}
-	if _, err := r.ReadByte(); err != nil {
-		return Image{}, err
-	}
-	c := map[string]int{"P5": 1, "P6": 3}[magic]
-	if c == 0 || maxval != 255 {
+	i++
+	c := map[string]int{"P5": 1, "P6": 3}
+	if len(fields) < 4 || c[fields[0]] == 0 || fields[3] != "255" {
 		return Image{}, fmt.Errorf("%s: not a binary PGM/PPM with 8-bit samples", path)
 	}
-	px := make([]byte, w*h*c)
-	if _, err := io.ReadFull(r, px); err != nil {
-		return Image{}, err
+	w, errW := strconv.Atoi(fields[1])
+	h, errH := strconv.Atoi(fields[2])
+	n := w * h * c[fields[0]]
+	if errW != nil || errH != nil || w < 1 || h < 1 || i+n > len(data) {
+		return Image{}, fmt.Errorf("%s: bad size or truncated pixels", path)
 	}
-	return Image{Width: w, Height: h, Channels: c, Pixels: px}, nil
+	return Image{Width: w, Height: h, Channels: c[fields[0]], Pixels: data[i : i+n]}, nil
 }
 
 func tinyModel(t *testing.T, seed uint64) *Model {
