@@ -49,7 +49,10 @@ fn main() {
     if std::env::args().any(|a| a == "--check") {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         if committed != fresh {
-            eprintln!("{} is stale: run `cargo run --example gen_header`", path.display());
+            eprintln!(
+                "{} is stale: run `cargo run --example gen_header`",
+                path.display()
+            );
             std::process::exit(1);
         }
         return;

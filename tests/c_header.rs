@@ -11,14 +11,17 @@ fn committed_header_matches_fresh_generation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fresh = gen_header::generate(root);
     let path = gen_header::header_path(root);
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let committed =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if committed != fresh {
         let line = committed
             .lines()
             .zip(fresh.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| committed.lines().count().min(fresh.lines().count()), |i| i);
+            .map_or_else(
+                || committed.lines().count().min(fresh.lines().count()),
+                |i| i,
+            );
         panic!(
             "{} differs from a fresh generation from line {} on: run \
              `cargo run --example gen_header` and commit the result",
@@ -41,9 +44,18 @@ fn header_version_macros_match_cargo_toml() {
             .trim()
             .to_string()
     };
-    assert_eq!(value("FLOWBB_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MAJOR"));
-    assert_eq!(value("FLOWBB_VERSION_MINOR"), env!("CARGO_PKG_VERSION_MINOR"));
-    assert_eq!(value("FLOWBB_VERSION_PATCH"), env!("CARGO_PKG_VERSION_PATCH"));
+    assert_eq!(
+        value("FLOWBB_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        value("FLOWBB_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        value("FLOWBB_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
     assert_eq!(
         value("FLOWBB_VERSION_STRING"),
         format!("\"{}\"", env!("CARGO_PKG_VERSION"))

@@ -187,8 +187,15 @@ mod tests {
         let status = run(&mut err, || panic!("layer 3 lost its weights"));
         assert_eq!(status, flowbb_status::FLOWBB_PANIC);
         // SAFETY: `err` was just filled by `run`.
-        assert_eq!(unsafe { flowbb_error_status(err) }, flowbb_status::FLOWBB_PANIC);
-        assert!(message(err).contains("layer 3 lost its weights"), "{}", message(err));
+        assert_eq!(
+            unsafe { flowbb_error_status(err) },
+            flowbb_status::FLOWBB_PANIC
+        );
+        assert!(
+            message(err).contains("layer 3 lost its weights"),
+            "{}",
+            message(err)
+        );
         // SAFETY: freed once.
         unsafe { flowbb_error_free(err) };
     }

@@ -140,7 +140,9 @@ impl flowbb_error {
 #[no_mangle]
 pub unsafe extern "C" fn flowbb_error_status(error: *const flowbb_error) -> flowbb_status {
     run_or(flowbb_status::FLOWBB_PANIC, || {
-        error.as_ref().map_or(flowbb_status::FLOWBB_OK, |e| e.status)
+        error
+            .as_ref()
+            .map_or(flowbb_status::FLOWBB_OK, |e| e.status)
     })
 }
 

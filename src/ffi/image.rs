@@ -73,12 +73,8 @@ pub(crate) unsafe fn images_from_c(
             return Err(Failure::null(&format!("{what}[{i}].pixels")));
         }
         let pixels = std::slice::from_raw_parts(v.pixels, len).to_vec();
-        let image = Image::new(v.width, v.height, channels, pixels).map_err(|e| {
-            Failure::new(
-                flowbb_status::of_error(&e),
-                format!("{what}[{i}]: {e}"),
-            )
-        })?;
+        let image = Image::new(v.width, v.height, channels, pixels)
+            .map_err(|e| Failure::new(flowbb_status::of_error(&e), format!("{what}[{i}]: {e}")))?;
         out.push(image);
     }
     Ok(out)

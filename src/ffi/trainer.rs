@@ -87,9 +87,8 @@ pub unsafe extern "C" fn flowbb_trainer_new(
             TrainConfig::default()
         } else {
             let text = arg_str(config_json, "config_json")?;
-            serde_json::from_str::<TrainConfig>(text).map_err(|e| {
-                crate::Error::corrupt("training configuration", e.to_string())
-            })?
+            serde_json::from_str::<TrainConfig>(text)
+                .map_err(|e| crate::Error::corrupt("training configuration", e.to_string()))?
         };
         let trainer = Trainer::new(config, model.copy_model()?)?;
         *out = Box::into_raw(Box::new(flowbb_trainer { trainer }));
