@@ -6,12 +6,14 @@
 // flowbb::Error, which carries the C status and the library's message.
 // Thread safety is that of the C handles: const member functions of Model may
 // run on several threads at once; a Coder or Trainer is used by one thread at
-// a time.
+// a time (it may move between threads).
 #ifndef FLOWBB_HPP
 #define FLOWBB_HPP
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -324,6 +326,111 @@ class Coder {
 
   private:
     detail::Handle<flowbb_coder, flowbb_coder_free> p_;
+};
+
+// Fits a model's weights to images. Move-only; used by one thread at a
+// time.
+class Trainer {
+  public:
+    // Called after each step; returns whether to go on.
+    using Progress = std::function<bool(const flowbb_step_info &)>;
+
+    // Starts from the weights of `model` with the settings in
+    // `config_json` (fields override the defaults; "" keeps them all).
+    explicit Trainer(const Model &model, const std::string &config_json = "") {
+        flowbb_trainer *t = nullptr;
+        detail::call(flowbb_trainer_new, model.get(),
+                     config_json.empty() ? nullptr : config_json.c_str(), &t);
+        p_.reset(t);
+    }
+
+    // Resumes from a checkpoint file.
+    static Trainer load_checkpoint(const std::string &path) {
+        flowbb_trainer *t = nullptr;
+        detail::call(flowbb_trainer_load_checkpoint, path.c_str(), &t);
+        return Trainer(t);
+    }
+
+    void add_images(const std::vector<Image> &images) {
+        std::vector<flowbb_image> v = detail::views(images);
+        detail::call(flowbb_trainer_add_images, p_.get(),
+                     static_cast<const flowbb_image *>(v.data()), v.size());
+    }
+    void add_test_images(const std::vector<Image> &images) {
+        std::vector<flowbb_image> v = detail::views(images);
+        detail::call(flowbb_trainer_add_test_images, p_.get(),
+                     static_cast<const flowbb_image *>(v.data()), v.size());
+    }
+    void add_folder(const std::string &path) {
+        detail::call(flowbb_trainer_add_folder, p_.get(), path.c_str());
+    }
+
+    // Runs `steps` steps and returns what the last one did. When `progress`
+    // returns false, throws Error with FLOWBB_CANCELLED (the steps done are
+    // kept); an exception thrown by `progress` stops training and is
+    // rethrown here.
+    flowbb_step_info step(std::uint64_t steps, Progress progress = nullptr) {
+        flowbb_step_info last{};
+        Callback cb{&progress, nullptr};
+        flowbb_error *e = nullptr;
+        flowbb_status s = flowbb_trainer_step(
+            p_.get(), steps, progress ? &Trainer::trampoline : nullptr, &cb,
+            &last, &e);
+        if (cb.exception) {
+            flowbb_error_free(e);
+            std::rethrow_exception(cb.exception);
+        }
+        detail::check(s, e);
+        return last;
+    }
+
+    std::uint64_t steps_done() const noexcept {
+        return flowbb_trainer_steps_done(p_.get());
+    }
+
+    // Mean codelength bound of the averaged weights on the test images, in
+    // bits per dimension.
+    double evaluate() {
+        double bpd = 0;
+        detail::call(flowbb_trainer_evaluate, p_.get(), &bpd);
+        return bpd;
+    }
+
+    void save_checkpoint(const std::string &path) {
+        detail::call(flowbb_trainer_save_checkpoint, p_.get(), path.c_str());
+    }
+
+    // A model holding the averaged (EMA) weights.
+    Model export_model() {
+        flowbb_model *m = nullptr;
+        detail::call(flowbb_trainer_export_model, p_.get(), &m);
+        return Model(m);
+    }
+
+    flowbb_trainer *get() noexcept { return p_.get(); }
+
+  private:
+    explicit Trainer(flowbb_trainer *raw) noexcept : p_(raw) {}
+
+    struct Callback {
+        Progress *progress;
+        std::exception_ptr exception;
+    };
+
+    // No exception may cross the C frames of libflowbb: it is caught here
+    // and rethrown by step().
+    static bool trampoline(void *userdata,
+                           const flowbb_step_info *info) noexcept {
+        Callback *cb = static_cast<Callback *>(userdata);
+        try {
+            return (*cb->progress)(*info);
+        } catch (...) {
+            cb->exception = std::current_exception();
+            return false;
+        }
+    }
+
+    detail::Handle<flowbb_trainer, flowbb_trainer_free> p_;
 };
 
 // Reads what an archive holds without decoding it.
