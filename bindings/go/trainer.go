@@ -4,7 +4,8 @@ package flowbb
 #include <stdlib.h>
 #include "flowbb.h"
 
-bool flowbbGoProgress(void *userdata, const flowbb_step_info *info);
+// Defined in progress.go; its prototype there takes a non-const pointer.
+bool flowbbGoProgress(void *userdata, flowbb_step_info *info);
 */
 import "C"
 
@@ -149,7 +150,7 @@ func (t *Trainer) Step(steps uint64, progress func(StepInfo) bool) (StepInfo, er
 		defer C.free(unsafe.Pointer(slot))
 		*slot = C.uintptr_t(h)
 		status = C.flowbb_trainer_step(t.ptr(), C.uint64_t(steps),
-			C.flowbb_progress_fn(C.flowbbGoProgress), unsafe.Pointer(slot), &last, &cerr)
+			C.flowbb_progress_fn(unsafe.Pointer(C.flowbbGoProgress)), unsafe.Pointer(slot), &last, &cerr)
 	}
 	keep(t)
 	return stepInfo(&last), check(status, cerr)
