@@ -128,6 +128,32 @@ typedef int32_t flowbb_status;
 #endif // __cplusplus
 
 /**
+ * Local bits-back algorithms (values of
+ * `flowbb_coder_options_set_algorithm`).
+ */
+enum flowbb_algorithm
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Layer by layer through the flow (the default).
+     */
+    FLOWBB_ALGORITHM_COMPOSITIONAL = 0,
+    /**
+     * The whole flow's Jacobian at once; a slow baseline for small images.
+     */
+    FLOWBB_ALGORITHM_BLACK_BOX = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum flowbb_algorithm flowbb_algorithm;
+#else
+typedef int32_t flowbb_algorithm;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A model plus coding options; compresses images into archives and
  * decompresses archives made with the same model.
  *
@@ -473,6 +499,33 @@ flowbb_status flowbb_coder_options_set_seed(flowbb_coder_options *options,
                                             flowbb_error **err);
 
 /**
+ * Sets the local bits-back algorithm: a `flowbb_algorithm` value.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_algorithm(flowbb_coder_options *options,
+                                                 int32_t algorithm,
+                                                 flowbb_error **err);
+
+/**
+ * Sets how many images share one bits-back chain: every `images` images
+ * start an independent chunk with its own streams and initial bits, so
+ * that chunks can be decoded apart. 0 (the default) codes all images in
+ * one chain, which pays the initial bits once.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `options` is live options.
+ */
+flowbb_status flowbb_coder_options_set_chunk(flowbb_coder_options *options,
+                                             uint32_t images,
+                                             flowbb_error **err);
+
+/**
  * Sets where the networks run: "cpu" (default), "cuda" or "cuda:N".
  * Archives decode only on the kind of device that made them.
  *
@@ -685,6 +738,18 @@ flowbb_status flowbb_model_new(const char *config,
                                uint64_t seed,
                                flowbb_model **out,
                                flowbb_error **err);
+
+/**
+ * The model built into the library: trained on photographs, it codes
+ * 3x32x32 tiles, so compressing needs no model file.
+ *
+ * Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_TORCH.
+ *
+ * # Safety
+ * `out` points to writable storage.
+ */
+flowbb_status flowbb_model_default(flowbb_model **out,
+                                   flowbb_error **err);
 
 /**
  * Loads a model file written by `flowbb_model_save` (or the `flowbb`

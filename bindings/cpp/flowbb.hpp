@@ -160,6 +160,13 @@ class Model {
         return Model(m);
     }
 
+    // The model built into the library (3x32x32 tiles).
+    static Model default_model() {
+        flowbb_model *m = nullptr;
+        detail::call(flowbb_model_default, &m);
+        return Model(m);
+    }
+
     // Loads a model file.
     static Model load(const std::string &path) {
         flowbb_model *m = nullptr;
@@ -275,6 +282,17 @@ class CoderOptions {
     }
     CoderOptions &seed(std::uint64_t v) {
         detail::call(flowbb_coder_options_set_seed, p_.get(), v);
+        return *this;
+    }
+    // A flowbb_algorithm value.
+    CoderOptions &algorithm(flowbb_algorithm v) {
+        detail::call(flowbb_coder_options_set_algorithm, p_.get(),
+                     static_cast<std::int32_t>(v));
+        return *this;
+    }
+    // Images per independent chunk; 0 codes all images in one chain.
+    CoderOptions &chunk(std::uint32_t images) {
+        detail::call(flowbb_coder_options_set_chunk, p_.get(), images);
         return *this;
     }
     CoderOptions &device(const std::string &name) {

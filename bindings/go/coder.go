@@ -27,6 +27,12 @@ type CoderOptions struct {
 	Seed uint64
 	// Device is "cpu", "cuda" or "cuda:N".
 	Device string
+	// ChunkImages starts an independent chunk every this many images;
+	// 0 codes all images in one bits-back chain.
+	ChunkImages uint32
+	// BlackBox selects the black-box algorithm (the whole flow's Jacobian
+	// at once) instead of the compositional one.
+	BlackBox bool
 }
 
 // CompressStats are the codelengths of a compression (see
@@ -128,6 +134,15 @@ func (o *CoderOptions) build() (*C.flowbb_coder_options, error) {
 		},
 		func() C.flowbb_status {
 			return C.flowbb_coder_options_set_seed(p, C.uint64_t(o.Seed), &cerr)
+		},
+		func() C.flowbb_status {
+			return C.flowbb_coder_options_set_chunk(p, C.uint32_t(o.ChunkImages), &cerr)
+		},
+		func() C.flowbb_status {
+			if !o.BlackBox {
+				return C.FLOWBB_OK
+			}
+			return C.flowbb_coder_options_set_algorithm(p, C.FLOWBB_ALGORITHM_BLACK_BOX, &cerr)
 		},
 		func() C.flowbb_status {
 			if o.Device == "" {

@@ -54,6 +54,16 @@ func NewModel(config string, seed uint64) (*Model, error) {
 	return newModel(p), nil
 }
 
+// DefaultModel returns the model built into the library (3x32x32 tiles).
+func DefaultModel() (*Model, error) {
+	var p *C.flowbb_model
+	var cerr *C.flowbb_error
+	if err := check(C.flowbb_model_default(&p, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newModel(p), nil
+}
+
 // LoadModel reads a model file.
 func LoadModel(path string) (*Model, error) {
 	cs := C.CString(path)

@@ -365,3 +365,33 @@ func TestUnclosedHandlesAreFinalized(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultModelCodesWithChunks(t *testing.T) {
+	m, err := DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, h, w, err := m.TileShape()
+	if err != nil || c != 3 || h != 32 || w != 32 {
+		t.Fatalf("default tile shape %d %d %d, %v", c, h, w, err)
+	}
+	coder, err := NewCoder(m, &CoderOptions{ChunkImages: 1, Streams: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coder.Close()
+	images := []Image{testImage(20, 12, 3, 1), testImage(7, 5, 1, 2)}
+	archive, stats, err := coder.Compress(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := coder.Decompress(archive)
+	if err != nil || len(got) != 2 || !bytes.Equal(got[0].Pixels, images[0].Pixels) ||
+		!bytes.Equal(got[1].Pixels, images[1].Pixels) {
+		t.Fatalf("default-model round trip: %v", err)
+	}
+	if stats.BPD <= 0 || stats.BPD > 16 {
+		t.Fatalf("net %v bits per dimension", stats.BPD)
+	}
+}

@@ -10,7 +10,7 @@ use super::bytes::flowbb_bytes;
 use super::error::{flowbb_error, flowbb_status};
 use super::image::{flowbb_image, flowbb_image_list, images_from_c};
 use super::model::flowbb_model;
-use crate::codec::{self, Coder, CoderOptions, CompressStats};
+use crate::codec::{self, Algorithm, Coder, CoderOptions, CompressStats};
 
 /// Settings of a coder: noise scale sigma, bin width delta, streams, batch
 /// size, seed of the initial bits and device. Starts at the defaults (sigma
@@ -247,6 +247,68 @@ pub unsafe extern "C" fn flowbb_coder_options_set_seed(
 ) -> flowbb_status {
     run(err, || {
         arg_mut(options, "options")?.opts.seed = seed;
+        Ok(())
+    })
+}
+
+/// Local bits-back algorithms (values of
+/// `flowbb_coder_options_set_algorithm`).
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum flowbb_algorithm {
+    /// Layer by layer through the flow (the default).
+    FLOWBB_ALGORITHM_COMPOSITIONAL = 0,
+    /// The whole flow's Jacobian at once; a slow baseline for small images.
+    FLOWBB_ALGORITHM_BLACK_BOX = 1,
+}
+
+/// Sets the local bits-back algorithm: a `flowbb_algorithm` value.
+///
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `options` is live options.
+#[no_mangle]
+pub unsafe extern "C" fn flowbb_coder_options_set_algorithm(
+    options: *mut flowbb_coder_options,
+    algorithm: i32,
+    err: *mut *mut flowbb_error,
+) -> flowbb_status {
+    run(err, || {
+        let o = arg_mut(options, "options")?;
+        o.opts.algorithm = match algorithm {
+            0 => Algorithm::Compositional,
+            1 => Algorithm::BlackBox,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "algorithm is {other}; expected \
+                     FLOWBB_ALGORITHM_COMPOSITIONAL (0) or \
+                     FLOWBB_ALGORITHM_BLACK_BOX (1)"
+                )))
+            }
+        };
+        Ok(())
+    })
+}
+
+/// Sets how many images share one bits-back chain: every `images` images
+/// start an independent chunk with its own streams and initial bits, so
+/// that chunks can be decoded apart. 0 (the default) codes all images in
+/// one chain, which pays the initial bits once.
+///
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT.
+///
+/// # Safety
+/// `options` is live options.
+#[no_mangle]
+pub unsafe extern "C" fn flowbb_coder_options_set_chunk(
+    options: *mut flowbb_coder_options,
+    images: u32,
+    err: *mut *mut flowbb_error,
+) -> flowbb_status {
+    run(err, || {
+        let o = arg_mut(options, "options")?;
+        o.opts.chunk_images = (images > 0).then_some(images as usize);
         Ok(())
     })
 }

@@ -94,6 +94,24 @@ pub unsafe extern "C" fn flowbb_model_new(
     })
 }
 
+/// The model built into the library: trained on photographs, it codes
+/// 3x32x32 tiles, so compressing needs no model file.
+///
+/// Statuses: FLOWBB_OK; FLOWBB_NULL_ARGUMENT; FLOWBB_TORCH.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn flowbb_model_default(
+    out: *mut *mut flowbb_model,
+    err: *mut *mut flowbb_error,
+) -> flowbb_status {
+    run(err, || {
+        let out = out_arg(out, "out")?;
+        hand_over(out, FlowModel::default_model()?)
+    })
+}
+
 /// Loads a model file written by `flowbb_model_save` (or the `flowbb`
 /// tool).
 ///

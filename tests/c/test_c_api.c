@@ -183,6 +183,11 @@ static void invalid_arguments_say_what_was_expected(void)
     CHECK(flowbb_coder_options_set_device(o, "cuda:63", &err) ==
           FLOWBB_UNSUPPORTED);
     CHECK_ERROR(&err, FLOWBB_UNSUPPORTED, "CUDA");
+    CHECK(flowbb_coder_options_set_algorithm(o, 7, &err) ==
+          FLOWBB_INVALID_ARGUMENT);
+    CHECK_ERROR(&err, FLOWBB_INVALID_ARGUMENT, "FLOWBB_ALGORITHM_BLACK_BOX");
+    CHECK(flowbb_coder_options_set_algorithm(
+              o, FLOWBB_ALGORITHM_COMPOSITIONAL, &err) == FLOWBB_OK);
     /* sigma must stay wider than a bin: checked when the coder is made. */
     CHECK(flowbb_coder_options_set_sigma_log2(o, -20, &err) == FLOWBB_OK);
     CHECK(flowbb_coder_options_set_delta_log2(o, -20, &err) == FLOWBB_OK);
@@ -458,6 +463,50 @@ static void models_survive_files_bytes_and_clones(void)
     remove(path);
 }
 
+static void default_model_codes_in_independent_chunks(void)
+{
+    flowbb_error *err = NULL;
+    flowbb_model *m = NULL;
+    flowbb_coder *c = NULL;
+    flowbb_coder_options *o = flowbb_coder_options_new();
+    flowbb_image images[2], got;
+    flowbb_bytes archive = {NULL, 0};
+    flowbb_image_list *list = NULL;
+    flowbb_compress_stats stats;
+    uint32_t ch = 0, h = 0, w = 0;
+    size_t i;
+
+    CHECK_STATUS(FLOWBB_OK, flowbb_model_default(&m, &err), &err);
+    CHECK_STATUS(FLOWBB_OK, flowbb_model_tile_shape(m, &ch, &h, &w, &err),
+                 &err);
+    CHECK(ch == 3 && h == 32 && w == 32);
+    CHECK(flowbb_coder_options_set_chunk(o, 1, &err) == FLOWBB_OK);
+    CHECK(flowbb_coder_options_set_streams(o, 2, &err) == FLOWBB_OK);
+    CHECK_STATUS(FLOWBB_OK, flowbb_coder_new(m, o, &c, &err), &err);
+    images[0] = make_image(40, 20, 3, 4);
+    images[1] = make_image(6, 6, 1, 5);
+    CHECK_STATUS(FLOWBB_OK,
+                 flowbb_coder_compress_alloc(c, images, 2, &archive, &stats,
+                                             &err),
+                 &err);
+    /* A trained model codes these smooth images well below 8 bits. */
+    CHECK(stats.bpd > 0 && stats.bpd < 8);
+    CHECK_STATUS(FLOWBB_OK,
+                 flowbb_coder_decompress(c, archive.data, archive.len, &list,
+                                         &err),
+                 &err);
+    for (i = 0; i < 2; i++) {
+        CHECK(flowbb_image_list_get(list, i, &got, &err) == FLOWBB_OK);
+        CHECK(same_image(&images[i], &got));
+        free((void *)images[i].pixels);
+    }
+    flowbb_image_list_free(list);
+    flowbb_bytes_free(&archive);
+    flowbb_coder_free(c);
+    flowbb_coder_options_free(o);
+    flowbb_model_free(m);
+}
+
 /* Several threads share one const model and each uses its own coder. */
 typedef struct thread_job {
     const flowbb_model *model;
@@ -523,5 +572,6 @@ int main(void)
     bad_archives_are_refused();
     models_survive_files_bytes_and_clones();
     a_model_is_shared_between_threads();
+    default_model_codes_in_independent_chunks();
     return flowbb_check_summary();
 }
