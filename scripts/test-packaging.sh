@@ -84,7 +84,7 @@ step "go test with GOGC=1 -tags flowbb_debug"
 (cd bindings/go && GOGC=1 go test -count=1 -tags flowbb_debug ./...)
 step "Go example"
 (cd examples/go && go build -o "$work/roundtrip-go" . &&
-  "$work/roundtrip-go" tiny "$work/images/rose.ppm" "$work/rose-go.fbb" "$work/rose-go.ppm")
+  "$work/roundtrip-go" default "$work/images/rose.ppm" "$work/rose-go.fbb" "$work/rose-go.ppm")
 unset PKG_CONFIG_PATH
 
 if [ "${FLOWBB_SKIP_DEB:-0}" = 1 ]; then

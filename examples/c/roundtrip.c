@@ -5,8 +5,9 @@
  *
  *   roundtrip MODEL INPUT.ppm ARCHIVE.fbb OUTPUT.ppm
  *
- * MODEL is a model file, or the name of a preset ("tiny", "small") for a
- * model with untrained weights (lossless all the same, only larger).
+ * MODEL is "default" for the model built into the library, a model file,
+ * or the name of a preset ("tiny", "small") for a model with untrained
+ * weights (lossless all the same, only larger).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,12 @@ static int fail(const char *what, flowbb_status status, flowbb_error *err)
 static flowbb_status open_model(const char *name, flowbb_model **model,
                                 flowbb_error **err)
 {
-    FILE *f = fopen(name, "rb");
+    FILE *f;
+
+    if (strcmp(name, "default") == 0) {
+        return flowbb_model_default(model, err);
+    }
+    f = fopen(name, "rb");
     if (f != NULL) {
         fclose(f);
         return flowbb_model_load(name, model, err);

@@ -4,8 +4,8 @@
 //
 //   roundtrip_cpp MODEL INPUT.ppm ARCHIVE.fbb OUTPUT.ppm
 //
-// MODEL is a model file, or the name of a preset ("tiny", "small") for a
-// model with untrained weights.
+// MODEL is "default" for the model built into the library, a model file, or
+// the name of a preset ("tiny", "small") for a model with untrained weights.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +33,9 @@ flowbb::Image read_image(const char *path) {
 }
 
 flowbb::Model open_model(const std::string &name) {
+    if (name == "default") {
+        return flowbb::Model::default_model();
+    }
     if (std::ifstream(name).good()) {
         return flowbb::Model::load(name);
     }

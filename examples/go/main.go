@@ -4,8 +4,8 @@
 //
 //	flowbb-roundtrip MODEL INPUT.ppm ARCHIVE.fbb OUTPUT.ppm
 //
-// MODEL is a model file, or the name of a preset ("tiny", "small") for a
-// model with untrained weights.
+// MODEL is "default" for the model built into the library, a model file, or
+// the name of a preset ("tiny", "small") for a model with untrained weights.
 package main
 
 import (
@@ -68,6 +68,9 @@ func writePNM(path string, im flowbb.Image) error {
 }
 
 func openModel(name string) (*flowbb.Model, error) {
+	if name == "default" {
+		return flowbb.DefaultModel()
+	}
 	if _, err := os.Stat(name); err == nil {
 		return flowbb.LoadModel(name)
 	}
