@@ -2,10 +2,18 @@
 //!
 //! The crate is laid out by concept; see `docs/ARCHITECTURE.md` for the data flow.
 
+pub mod ans;
+pub mod codec;
+pub mod data;
 pub mod error;
 #[cfg(feature = "torch")]
 pub mod ffi;
 pub mod image;
+
+#[cfg(feature = "torch")]
+pub mod flow;
+#[cfg(feature = "torch")]
+pub mod train;
 
 pub use error::{Error, Result};
 pub use image::Image;

@@ -1,0 +1,331 @@
+//! Elementwise flows in pure-Rust f64: the values, log-derivatives and inverses that the bits-back
+//! coder feeds to the entropy coder.
+//!
+//! The coder needs each function to be deterministic (encoder and decoder must compute the same
+//! bits from the same midpoints), not exactly invertible: an inaccurate inverse only costs rate.
+//! Everything here is a per-element function of its inputs, evaluated with scalar f64 arithmetic,
+//! so results do not depend on batch layout or thread count.
+
+use rayon::prelude::*;
+
+/// Elements per rayon task: large enough to amortize scheduling, small enough to balance.
+const PAR_CHUNK: usize = 4096;
+
+/// Lower bound on mixture log-scales, as in training.
+pub const MIN_LOG_SCALE: f64 = -7.0;
+
+/// `log(1 + e^x)` without overflow.
+#[inline]
+pub fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// The logistic sigmoid, accurate in both tails.
+#[inline]
+pub fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `log sigmoid(x)`.
+#[inline]
+pub fn log_sigmoid(x: f64) -> f64 {
+    -softplus(-x)
+}
+
+/// The logit, with its argument kept strictly inside (0, 1) so that it stays finite.
+#[inline]
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
+    p.ln() - (-p).ln_1p()
+}
+
+/// One elementwise flow as the coder sees it: forward value with log-derivative, and an inverse.
+pub trait Elementwise: Sync {
+    /// `(f(x), log f'(x))` for element `i` at input `x`.
+    fn forward(&self, i: usize, x: f64) -> (f64, f64);
+    /// An approximate inverse of `f` for element `i`.
+    fn inverse(&self, i: usize, y: f64) -> f64;
+}
+
+/// Applies `forward` to every element in parallel: fills `y` and `logd`.
+pub fn forward_all<F: Elementwise + ?Sized>(f: &F, x: &[f64], y: &mut [f64], logd: &mut [f64]) {
+    y.par_chunks_mut(PAR_CHUNK)
+        .zip(logd.par_chunks_mut(PAR_CHUNK))
+        .enumerate()
+        .for_each(|(ci, (ys, ls))| {
+            let base = ci * PAR_CHUNK;
+            for (k, (yv, lv)) in ys.iter_mut().zip(ls.iter_mut()).enumerate() {
+                let (a, b) = f.forward(base + k, x[base + k]);
+                *yv = a;
+                *lv = b;
+            }
+        });
+}
+
+/// Applies `inverse` to every element in parallel.
+pub fn inverse_all<F: Elementwise + ?Sized>(f: &F, y: &[f64], x: &mut [f64]) {
+    x.par_chunks_mut(PAR_CHUNK)
+        .enumerate()
+        .for_each(|(ci, xs)| {
+            let base = ci * PAR_CHUNK;
+            for (k, xv) in xs.iter_mut().enumerate() {
+                *xv = f.inverse(base + k, y[base + k]);
+            }
+        });
+}
+
+/// The input map of the main flow: `v` in integer pixel units [0, 256) to
+/// `logit(0.05 + 0.9 v / 256)`.
+pub struct ImgProc;
+
+impl Elementwise for ImgProc {
+    fn forward(&self, _: usize, v: f64) -> (f64, f64) {
+        let y = v * (0.9 / 256.0) + 0.05;
+        let logd = (0.9f64 / 256.0).ln() - y.ln() - (-y).ln_1p();
+        (logit(y), logd)
+    }
+
+    fn inverse(&self, _: usize, l: f64) -> f64 {
+        (sigmoid(l) - 0.05) * (256.0 / 0.9)
+    }
+}
+
+/// The logistic sigmoid as a flow (the last layer of the dequantizer).
+pub struct Sigmoid;
+
+impl Elementwise for Sigmoid {
+    fn forward(&self, _: usize, x: f64) -> (f64, f64) {
+        (sigmoid(x), log_sigmoid(x) + log_sigmoid(-x))
+    }
+
+    fn inverse(&self, _: usize, s: f64) -> f64 {
+        logit(s)
+    }
+}
+
+/// The logit as a flow (the middle sub-flow of a mixture-logistic coupling).
+pub struct Logit;
+
+impl Elementwise for Logit {
+    fn forward(&self, _: usize, c: f64) -> (f64, f64) {
+        let cc = c.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
+        (logit(cc), -cc.ln() - (-cc).ln_1p())
+    }
+
+    fn inverse(&self, _: usize, l: f64) -> f64 {
+        sigmoid(l)
+    }
+}
+
+/// `y = x * scale + shift` per element, with `log_scale = ln scale` given (Norm, and the affine
+/// sub-flow of a coupling where `log_scale = tanh(raw)`).
+pub struct Affine<'a> {
+    pub log_scale: &'a [f64],
+    pub shift: &'a [f64],
+    /// Element `i` uses parameter `i % period` (a Norm's parameters repeat over the batch).
+    pub period: usize,
+}
+
+impl Elementwise for Affine<'_> {
+    fn forward(&self, i: usize, x: f64) -> (f64, f64) {
+        let j = i % self.period;
+        let s = self.log_scale[j];
+        (x * s.exp() + self.shift[j], s)
+    }
+
+    fn inverse(&self, i: usize, y: f64) -> f64 {
+        let j = i % self.period;
+        (y - self.shift[j]) * (-self.log_scale[j]).exp()
+    }
+}
+
+/// The mixture-of-logistics CDF; element `i` has `k` components at `[i*k, (i+1)*k)` of each of
+/// `logits`, `means` and `log_scales`.
+pub struct MixLogisticCdf<'a> {
+    pub k: usize,
+    pub logits: &'a [f64],
+    pub means: &'a [f64],
+    pub log_scales: &'a [f64],
+}
+
+impl MixLogisticCdf<'_> {
+    /// Log-weights, means and inverse scales of element `i` (log-softmax of the logits, log-scales
+    /// clamped below at [`MIN_LOG_SCALE`]).
+    fn components(&self, i: usize, lw: &mut [f64], mu: &mut [f64], inv_s: &mut [f64]) {
+        let r = i * self.k..(i + 1) * self.k;
+        let logits = &self.logits[r.clone()];
+        let means = &self.means[r.clone()];
+        let log_scales = &self.log_scales[r];
+        let m = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lse = m + logits.iter().map(|l| (l - m).exp()).sum::<f64>().ln();
+        for j in 0..self.k {
+            lw[j] = logits[j] - lse;
+            mu[j] = means[j];
+            inv_s[j] = (-log_scales[j].max(MIN_LOG_SCALE)).exp();
+        }
+    }
+}
+
+/// Most mixture components a coupling uses; parameters live on the stack.
+const MAX_K: usize = 64;
+
+#[inline]
+fn mix_cdf_pdf(lw: &[f64], mu: &[f64], inv_s: &[f64], x: f64) -> (f64, f64) {
+    let mut cdf = 0.0;
+    let mut pdf = 0.0;
+    for j in 0..lw.len() {
+        let z = (x - mu[j]) * inv_s[j];
+        let w = lw[j].exp();
+        let s = sigmoid(z);
+        cdf += w * s;
+        pdf += w * s * (1.0 - s) * inv_s[j];
+    }
+    (cdf, pdf)
+}
+
+impl Elementwise for MixLogisticCdf<'_> {
+    fn forward(&self, i: usize, x: f64) -> (f64, f64) {
+        let k = self.k;
+        let (mut lw, mut mu, mut inv_s) = ([0.0; MAX_K], [0.0; MAX_K], [0.0; MAX_K]);
+        self.components(i, &mut lw[..k], &mut mu[..k], &mut inv_s[..k]);
+        // log CDF and log pdf by log-sum-exp over components, exact in the tails.
+        let mut lc = [0.0; MAX_K];
+        let mut lp = [0.0; MAX_K];
+        for j in 0..k {
+            let z = (x - mu[j]) * inv_s[j];
+            lc[j] = lw[j] + log_sigmoid(z);
+            lp[j] = lw[j] + log_sigmoid(z) + log_sigmoid(-z) + inv_s[j].ln();
+        }
+        let lse = |v: &[f64]| {
+            let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            m + v.iter().map(|a| (a - m).exp()).sum::<f64>().ln()
+        };
+        (lse(&lc[..k]).exp(), lse(&lp[..k]))
+    }
+
+    fn inverse(&self, i: usize, c: f64) -> f64 {
+        let k = self.k;
+        let (mut lw, mut mu, mut inv_s) = ([0.0; MAX_K], [0.0; MAX_K], [0.0; MAX_K]);
+        self.components(i, &mut lw[..k], &mut mu[..k], &mut inv_s[..k]);
+        let c = c.clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+        // Every component's CDF is below c left of lo and above c right of hi.
+        let lc = logit(c);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for j in 0..k {
+            let q = mu[j] + lc / inv_s[j];
+            lo = lo.min(q);
+            hi = hi.max(q);
+        }
+        if !(hi > lo) {
+            return lo;
+        }
+        // Safeguarded Newton: keep a bracket, take Newton steps that stay inside it, bisect
+        // otherwise.
+        let mut x = 0.5 * (lo + hi);
+        for _ in 0..100 {
+            let (f, p) = mix_cdf_pdf(&lw[..k], &mu[..k], &inv_s[..k], x);
+            if f < c {
+                lo = x;
+            } else {
+                hi = x;
+            }
+            if hi - lo <= 1e-13 * (1.0 + x.abs()) {
+                break;
+            }
+            let newton = x - (f - c) / p;
+            let next = if p > 0.0 && newton > lo && newton < hi {
+                newton
+            } else {
+                0.5 * (lo + hi)
+            };
+            if (next - x).abs() <= 1e-14 * (1.0 + x.abs()) {
+                x = next;
+                break;
+            }
+            x = next;
+        }
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_inverse<F: Elementwise>(f: &F, xs: &[f64], tol: f64) {
+        for (i, &x) in xs.iter().enumerate() {
+            let (y, _) = f.forward(i, x);
+            let back = f.inverse(i, y);
+            assert!((back - x).abs() <= tol, "x {x} -> y {y} -> {back}");
+        }
+    }
+
+    fn check_logd<F: Elementwise>(f: &F, xs: &[f64]) {
+        for (i, &x) in xs.iter().enumerate() {
+            let h = 1e-6 * (1.0 + x.abs());
+            let (yp, _) = f.forward(i, x + h);
+            let (ym, _) = f.forward(i, x - h);
+            let (_, logd) = f.forward(i, x);
+            let numeric = ((yp - ym) / (2.0 * h)).ln();
+            assert!((numeric - logd).abs() < 1e-5, "x {x}: logd {logd} vs numeric {numeric}");
+        }
+    }
+
+    #[test]
+    fn imgproc_sigmoid_logit_invert_and_have_the_right_derivative() {
+        let pixels: Vec<f64> = (0..256).map(|v| v as f64 + 0.37).collect();
+        check_inverse(&ImgProc, &pixels, 1e-9);
+        check_logd(&ImgProc, &pixels);
+        let reals: Vec<f64> = (-30..30).map(|v| v as f64 * 0.5 + 0.1).collect();
+        check_inverse(&Sigmoid, &reals, 1e-9);
+        check_logd(&Sigmoid, &reals);
+        let unit: Vec<f64> = (1..100).map(|v| v as f64 / 100.0).collect();
+        check_inverse(&Logit, &unit, 1e-12);
+        check_logd(&Logit, &unit);
+    }
+
+    #[test]
+    fn mixture_cdf_inverts_in_the_body_and_the_tails() {
+        let k = 4;
+        let (mut logits, mut means, mut log_scales) = (Vec::new(), Vec::new(), Vec::new());
+        let xs: Vec<f64> = (-40..40).map(|v| v as f64 * 0.37).collect();
+        for i in 0..xs.len() {
+            let s = i as f64 * 0.1;
+            logits.extend_from_slice(&[0.1, -0.3, 1.0 + s.sin(), 0.0]);
+            means.extend_from_slice(&[-2.0, 0.5, 1.0, s.cos() * 3.0]);
+            log_scales.extend_from_slice(&[-1.0, 0.0, 0.5, -3.0]);
+        }
+        let f = MixLogisticCdf {
+            k,
+            logits: &logits,
+            means: &means,
+            log_scales: &log_scales,
+        };
+        check_inverse(&f, &xs, 1e-7);
+        check_logd(&f, &xs);
+    }
+
+    #[test]
+    fn inverse_never_returns_nan_at_the_ends_of_the_unit_interval() {
+        let f = MixLogisticCdf {
+            k: 2,
+            logits: &[0.0, 0.0],
+            means: &[-1.0, 1.0],
+            log_scales: &[-7.0, -7.0],
+        };
+        for c in [0.0, 1e-300, 2.0f64.powi(-33), 0.5, 1.0 - 2.0f64.powi(-33), 1.0] {
+            assert!(f.inverse(0, c).is_finite(), "c = {c}");
+        }
+        assert!(Logit.forward(0, 0.0).0.is_finite());
+        assert!(Logit.forward(0, 1.0).0.is_finite());
+    }
+}
