@@ -18,10 +18,7 @@ fn committed_header_matches_fresh_generation() {
             .lines()
             .zip(fresh.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || committed.lines().count().min(fresh.lines().count()),
-                |i| i,
-            );
+            .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
         panic!(
             "{} differs from a fresh generation from line {} on: run \
              `cargo run --example gen_header` and commit the result",
