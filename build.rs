@@ -11,6 +11,12 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-env-changed=LIBTORCH_USE_PYTORCH");
+    // The shared library's SONAME carries the C ABI version (src/ffi/version.rs), and it
+    // exports only the `flowbb_*` entry points, none of the static archives linked into it.
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libflowbb.so.1");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
+    }
     if std::env::var_os("CARGO_FEATURE_TORCH").is_none() {
         return;
     }

@@ -6,6 +6,8 @@ pub mod ans;
 pub mod codec;
 pub mod data;
 pub mod error;
+#[cfg(feature = "torch")]
+pub mod ffi;
 pub mod image;
 
 #[cfg(feature = "torch")]

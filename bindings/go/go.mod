@@ -1,0 +1,3 @@
+module flowbb
+
+go 1.22

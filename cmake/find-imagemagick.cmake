@@ -1,0 +1,22 @@
+# Sets FLOWBB_IMAGEMAGICK to a working ImageMagick program (convert), or to
+# nothing when none is installed.
+if(NOT DEFINED FLOWBB_IMAGEMAGICK)
+  set(_found "")
+  foreach(_cand magick convert-im6.q16 convert)
+    find_program(_prog_${_cand} ${_cand})
+    if(_prog_${_cand})
+      execute_process(COMMAND "${_prog_${_cand}}" -version
+        OUTPUT_VARIABLE _out ERROR_QUIET RESULT_VARIABLE _rc)
+      if(_rc EQUAL 0 AND _out MATCHES "ImageMagick")
+        set(_found "${_prog_${_cand}}")
+        break()
+      endif()
+    endif()
+  endforeach()
+  set(FLOWBB_IMAGEMAGICK "${_found}" CACHE FILEPATH "ImageMagick's convert")
+endif()
+if(FLOWBB_IMAGEMAGICK)
+  message(STATUS "ImageMagick: ${FLOWBB_IMAGEMAGICK}")
+else()
+  message(STATUS "ImageMagick: not found; the example tests are skipped")
+endif()
