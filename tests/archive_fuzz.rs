@@ -17,6 +17,7 @@ fn archive(images: usize, chunk: Vec<u8>) -> Archive {
                 seed: 3,
                 algorithm: Algorithm::Compositional,
                 ramp: true,
+                net_threads: 2,
             },
             tile: (32, 32, 3),
             images: (0..images)

@@ -36,7 +36,11 @@ fn decoding_in_another_process_with_another_thread_count_gives_the_same_pixels()
         .args(["--batch-size", "3"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let decoded = dir.path().join("out");
     let out = flowbb()
@@ -46,7 +50,11 @@ fn decoding_in_another_process_with_another_thread_count_gives_the_same_pixels()
         .arg(&decoded)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (i, input) in inputs.iter().enumerate() {
         let a = image::open(input).unwrap();
         let b = image::open(decoded.join(format!("{i:04}.png"))).unwrap();
@@ -54,7 +62,12 @@ fn decoding_in_another_process_with_another_thread_count_gives_the_same_pixels()
         assert_eq!(a.as_bytes(), b.as_bytes(), "image {i} differs");
     }
 
-    let info = flowbb().arg("info").arg(&archive).arg("--json").output().unwrap();
+    let info = flowbb()
+        .arg("info")
+        .arg(&archive)
+        .arg("--json")
+        .output()
+        .unwrap();
     assert!(info.status.success());
     let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(v["images"].as_array().unwrap().len(), 2);
@@ -89,7 +102,10 @@ fn damaged_archives_and_unsupported_images_are_refused_with_a_message() {
     assert!(!out.status.success());
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("corrupt"), "{msg}");
-    assert!(!dir.path().join("o").exists(), "no output for a damaged archive");
+    assert!(
+        !dir.path().join("o").exists(),
+        "no output for a damaged archive"
+    );
 
     let rgba = dir.path().join("alpha.png");
     image::RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 4]))
@@ -104,6 +120,9 @@ fn damaged_archives_and_unsupported_images_are_refused_with_a_message() {
         .unwrap();
     assert!(!out.status.success());
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.contains("alpha.png") && msg.contains("not supported"), "{msg}");
+    assert!(
+        msg.contains("alpha.png") && msg.contains("not supported"),
+        "{msg}"
+    );
     assert!(!dir.path().join("y.fbb").exists());
 }

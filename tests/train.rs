@@ -232,8 +232,7 @@ fn larger_images_are_cut_into_model_sized_patches() {
 #[test]
 fn the_built_in_default_model_loads_with_its_documented_configuration() {
     let model = FlowModel::default_model().unwrap();
-    let documented =
-        FlowConfig::from_json(include_str!("../models/default-config.json")).unwrap();
+    let documented = FlowConfig::from_json(include_str!("../models/default-config.json")).unwrap();
     assert_eq!(model.config(), &documented);
     assert_eq!(model.num_parameters(), 480_312);
 }

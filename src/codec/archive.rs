@@ -46,6 +46,9 @@ pub struct CoderParams {
     pub algorithm: Algorithm,
     /// Whether batches start at one tile and grow (see [`batch_layout`]).
     pub ramp: bool,
+    /// libtorch intra-op threads the networks ran on. Some CPU kernels round differently with
+    /// another thread count, so the decoder runs its networks on exactly this many.
+    pub net_threads: u32,
 }
 
 /// Tiles per batch for a chunk of `tiles` tiles, in coding order.
@@ -126,6 +129,7 @@ impl Header {
         out.extend_from_slice(&p.seed.to_le_bytes());
         out.push(p.algorithm as u8);
         out.push(p.ramp as u8);
+        out.extend_from_slice(&p.net_threads.to_le_bytes());
         for v in [self.tile.0, self.tile.1, self.tile.2] {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -171,6 +175,7 @@ impl Header {
                 ))
             }
         };
+        let net_threads = r.u32("network thread count")?;
         let tile = (
             r.u32("tile height")?,
             r.u32("tile width")?,
@@ -232,6 +237,7 @@ impl Header {
                 seed,
                 algorithm,
                 ramp,
+                net_threads,
             },
             tile,
             images,
@@ -259,6 +265,12 @@ impl Header {
         }
         if p.batch_size == 0 || p.batch_size > 1 << 16 {
             return bad(format!("batch size {} outside 1..=65536", p.batch_size));
+        }
+        if p.net_threads == 0 || p.net_threads > 4096 {
+            return bad(format!(
+                "network thread count {} outside 1..=4096",
+                p.net_threads
+            ));
         }
         let (th, tw, tc) = self.tile;
         if th == 0 || tw == 0 || th > 4096 || tw > 4096 || !(tc == 1 || tc == 3) {
@@ -484,6 +496,7 @@ mod tests {
                     seed: 7,
                     algorithm: Algorithm::Compositional,
                     ramp: true,
+                    net_threads: 2,
                 },
                 tile: (32, 32, 3),
                 images: vec![

@@ -42,6 +42,10 @@ pub struct CoderOptions {
     /// Start each chunk with one-tile batches that grow to `batch_size` (see
     /// [`super::archive::batch_layout`]): far fewer initial bits, somewhat slower early batches.
     pub ramp: bool,
+    /// libtorch intra-op threads for the networks while encoding (default: libtorch's current
+    /// count). The archive records it and the decoder uses the same count whatever its own
+    /// setting, because some CPU kernels round differently with another thread count.
+    pub net_threads: Option<usize>,
 }
 
 impl Default for CoderOptions {
@@ -56,6 +60,32 @@ impl Default for CoderOptions {
             chunk_images: None,
             algorithm: Algorithm::Compositional,
             ramp: true,
+            net_threads: None,
+        }
+    }
+}
+
+/// Runs libtorch's CPU kernels on `n` intra-op threads until dropped, then restores the count
+/// it found. Encoder and decoder pin the same count, so that their network outputs are bit
+/// for bit the same even when the caller's thread settings differ.
+struct NetThreads {
+    previous: i32,
+}
+
+impl NetThreads {
+    fn pin(n: u32) -> NetThreads {
+        let previous = tch::get_num_threads();
+        if previous != n as i32 {
+            tch::set_num_threads(n as i32);
+        }
+        NetThreads { previous }
+    }
+}
+
+impl Drop for NetThreads {
+    fn drop(&mut self) {
+        if tch::get_num_threads() != self.previous {
+            tch::set_num_threads(self.previous);
         }
     }
 }
@@ -357,6 +387,16 @@ impl Coder {
         if images.is_empty() {
             return Err(Error::invalid("no images to compress"));
         }
+        let net_threads = match self.opts.net_threads {
+            Some(n) if (1..=4096).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(Error::invalid(format!(
+                    "net_threads is {n}; it must be in 1..=4096"
+                )))
+            }
+            None => tch::get_num_threads().clamp(1, 4096) as u32,
+        };
+        let _pinned = NetThreads::pin(net_threads);
         let (th, tw, tc) = self.tile_shape();
         let mut entries = Vec::with_capacity(images.len());
         let mut image_tiles = Vec::with_capacity(images.len());
@@ -429,6 +469,7 @@ impl Coder {
                     seed: self.opts.seed,
                     algorithm: self.opts.algorithm,
                     ramp: self.opts.ramp,
+                    net_threads,
                 },
                 tile: (th, tw, tc),
                 images: entries,
@@ -484,6 +525,7 @@ impl Coder {
                      whose algorithm is BlackBox",
                 )),
             };
+        let _pinned = NetThreads::pin(h.params.net_threads);
         let here = self.numerics_fingerprint()?;
         if h.numerics_fingerprint != here {
             return Err(Error::NumericsMismatch(format!(

@@ -187,6 +187,7 @@ pub fn compress(a: CompressArgs) -> Result<()> {
         seed: a.seed,
         chunk_images: a.chunk_images,
         ramp: !a.no_ramp,
+        net_threads: None,
         algorithm: if a.black_box {
             codec::Algorithm::BlackBox
         } else {
@@ -283,7 +284,8 @@ pub fn info(a: InfoArgs) -> Result<()> {
                 "numerics_fingerprint": format!("{:016x}", h.numerics_fingerprint),
                 "sigma_log2": p.sigma_log2, "delta_log2": p.delta_log2, "range_log2": p.range_log2,
                 "streams": p.streams, "batch_size": p.batch_size, "seed": p.seed,
-                "algorithm": format!("{:?}", p.algorithm),
+                "algorithm": format!("{:?}", p.algorithm), "ramp": p.ramp,
+                "net_threads": p.net_threads,
                 "tile": [h.tile.0, h.tile.1, h.tile.2], "chunk_tiles": h.chunk_tiles,
                 "images": images,
             })
@@ -298,8 +300,17 @@ pub fn info(a: InfoArgs) -> Result<()> {
         println!("model       {:016x}", h.model_fingerprint);
         println!("numerics    {:016x}", h.numerics_fingerprint);
         println!(
-            "coder       {:?}, sigma 2^{}, delta 2^{}, grid +-2^{}, {} streams, batch {}, seed {}",
-            p.algorithm, p.sigma_log2, p.delta_log2, p.range_log2, p.streams, p.batch_size, p.seed
+            "coder       {:?}, sigma 2^{}, delta 2^{}, grid +-2^{}, {} streams, batch {}{}, seed {}, \
+             network on {} threads",
+            p.algorithm,
+            p.sigma_log2,
+            p.delta_log2,
+            p.range_log2,
+            p.streams,
+            p.batch_size,
+            if p.ramp { " (ramp)" } else { "" },
+            p.seed,
+            p.net_threads
         );
         println!(
             "tiles       {}x{}x{}, chunks {:?}",

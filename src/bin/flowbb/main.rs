@@ -46,7 +46,9 @@ fn main() {
         let n = n.max(1);
         tch::set_num_threads(n as i32);
         // The coder's own parallel loops; its results do not depend on the thread count.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     let result = match cli.command {
         Command::Compress(a) => codec::compress(a),
