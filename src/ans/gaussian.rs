@@ -160,30 +160,45 @@ impl<'g> TwoLevel<'g> {
     }
 
     /// Pushes bin `s` (callers guarantee `s < num_bins`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn encode(&self, stream: &mut Stream, s: u64) -> Result<()> {
         let k = s >> self.m;
-        if k < self.k0 {
+        if k < self.k0 || k > self.k1 {
+            self.encode_escape(stream, s);
+            return Ok(());
+        }
+        // Fine bits within the bucket, then the bucket. A whole bucket of 2 to 2^32 bins is
+        // `m` raw bits, which is what `push_uniform` would do with its `2^m` values.
+        let base = k << self.m;
+        let end = base + (1u64 << self.m);
+        if end <= self.grid.num_bins() && self.m.wrapping_sub(1) < 32 {
+            stream.push_bits(s - base, self.m);
+        } else {
+            stream.push_uniform(end.min(self.grid.num_bins()) - base, s - base);
+        }
+        let a = self.start(k);
+        let b = self.start(k + 1);
+        if b <= a {
+            return Err(self.non_monotone(k));
+        }
+        stream.push(a, b - a, COARSE_BITS);
+        Ok(())
+    }
+
+    /// [`TwoLevel::encode`] for a bin below or above the window.
+    #[cold]
+    #[inline(never)]
+    fn encode_escape(&self, stream: &mut Stream, s: u64) {
+        if (s >> self.m) < self.k0 {
             // Low escape: the bin among those below the window, then the escape symbol.
             stream.push_uniform(self.k0 << self.m, s);
             stream.push(0, self.start(self.k0), COARSE_BITS);
-        } else if k > self.k1 {
+        } else {
             let base = (self.k1 + 1) << self.m;
             stream.push_uniform(self.grid.num_bins() - base, s - base);
             let a = self.start(self.k1 + 1);
             stream.push(a, COARSE_TOTAL - a, COARSE_BITS);
-        } else {
-            // Fine bits within the bucket, then the bucket.
-            let (base, n) = self.bucket_bins(k);
-            stream.push_uniform(n, s - base);
-            let a = self.start(k);
-            let b = self.start(k + 1);
-            if b <= a {
-                return Err(self.non_monotone(k));
-            }
-            stream.push(a, b - a, COARSE_BITS);
         }
-        Ok(())
     }
 
     #[cold]

@@ -275,7 +275,9 @@ fn lower_half(z: f64) -> f64 {
     if u.is_nan() || u < 0.0 {
         return 0.0;
     }
-    let i = (u as usize).min(TABLE_PIECES - 1);
+    // `u` is in [0, 64] for z <= 0; clamping it before the conversion gives the same index
+    // as clamping the index, and a conversion to i32 is much cheaper than one to usize.
+    let i = u.min((TABLE_PIECES - 1) as f64) as i32 as usize;
     let t = u - i as f64 - 0.5;
     let c = &TABLE[i];
     // Estrin's scheme: a short dependency chain, in a fixed order of operations.

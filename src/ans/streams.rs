@@ -232,12 +232,18 @@ impl Streams {
         check_len("stds", stds.len(), syms.len())?;
         let bins = g.num_bins();
         let valid = |s: u64, m: f64, d: f64| (s < bins) & m.is_finite() & d.is_finite() & (d > 0.0);
-        // A branch-free pass first (it vectorizes); the culprit is searched only on failure.
-        let all_valid = syms
+        // Branch-free passes first (they vectorize, also without 64-bit vector compares: as
+        // bins <= 2^52, `s < bins` exactly when the top bit of `(s - bins) & !s` is set); the
+        // culprit is searched only on failure.
+        let syms_valid = syms
             .iter()
-            .zip(means)
-            .zip(stds)
-            .fold(true, |ok, ((&s, &m), &d)| ok & valid(s, m, d));
+            .fold(u64::MAX, |ok, &s| ok & s.wrapping_sub(bins) & !s)
+            >> 63
+            == 1;
+        let params_valid = means.iter().zip(stds).fold(true, |ok, (&m, &d)| {
+            ok & m.is_finite() & d.is_finite() & (d > 0.0)
+        });
+        let all_valid = syms_valid & params_valid;
         let bad = if all_valid {
             None
         } else {
