@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::gaussian::{check_params, ArGaussian, TwoLevel, COARSE_BITS};
+use super::gaussian::{check_params, ArGaussian, Scale, TwoLevel, COARSE_BITS};
 use super::grid::Grid;
 use super::rans::{SplitMix64, Stream};
 use crate::error::{Error, Result};
@@ -262,8 +262,15 @@ impl Streams {
             check_params(means[i], stds[i], i)?;
         }
         self.run_blocks(syms.len(), |stream, r| {
-            for i in r.rev() {
-                TwoLevel::new(g, means[i], stds[i]).encode(stream, syms[i])?;
+            let items = syms[r.clone()].iter().zip(&means[r.clone()]).zip(&stds[r]);
+            // Runs of equal stds (common: a fixed noise scale) share the std's part of the model.
+            let mut scale: Option<Scale> = None;
+            for ((&s, &m), &d) in items.rev() {
+                let sc = match scale {
+                    Some(sc) if sc.is_for(d) => sc,
+                    _ => *scale.insert(Scale::new(g, d)),
+                };
+                TwoLevel::with_scale(g, m, &sc).encode(stream, s)?;
             }
             Ok(())
         })
@@ -409,11 +416,12 @@ impl Streams {
                 Ok(())
             })?;
 
+        let scales: Vec<Scale> = ar.std.iter().map(|&d| Scale::new(g, d)).collect();
         self.run_blocks(syms.len() / c, |stream, blocks| {
             for b in blocks.rev() {
                 for i in (0..c).rev() {
                     let k = b * c + i;
-                    TwoLevel::new(g, means[k], ar.std[i]).encode(stream, syms[k])?;
+                    TwoLevel::with_scale(g, means[k], &scales[i]).encode(stream, syms[k])?;
                 }
             }
             Ok(())
