@@ -31,7 +31,7 @@
 
 use super::grid::{pow2, Grid};
 use super::rans::Stream;
-use super::special;
+use super::special::{self, trunc_small};
 use crate::error::{Error, Result};
 
 /// Precision of the coarse step: frequencies are out of `2^26` (see the module docs).
@@ -73,6 +73,49 @@ fn floor_log2(x: f64) -> i32 {
     }
 }
 
+/// The parts of a [`TwoLevel`] model that depend only on the grid and the std, so that a run
+/// of symbols with the same std computes them once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    std: f64,
+    /// `1 / std`, so that each CDF argument costs a multiplication.
+    inv_std: f64,
+    /// Bins per bucket, log2.
+    m: u32,
+    /// Buckets per unit of the reals (a power of two, so multiplying by it is exact).
+    inv_width: f64,
+    /// Number of buckets on the grid.
+    buckets: u64,
+    /// The last bucket, as a float.
+    last: f64,
+}
+
+impl Scale {
+    /// Scale for std `std` on `grid`; `std` must have passed [`check_params`].
+    #[inline(always)]
+    pub(crate) fn new(grid: &Grid, std: f64) -> Scale {
+        let log_ratio = floor_log2(std) as i64 + grid.bits() as i64;
+        let m = (log_ratio - BUCKET_SHIFT as i64).clamp(0, 63) as u32;
+        let inv_width = pow2(grid.bits() as i32 - m as i32);
+        let buckets = ((grid.num_bins() - 1) >> m) + 1;
+        Scale {
+            std,
+            inv_std: 1.0 / std,
+            m,
+            inv_width,
+            buckets,
+            // Buckets are fewer than 2^52, so the signed conversion (cheaper) is exact.
+            last: (buckets - 1) as i64 as f64,
+        }
+    }
+
+    /// Whether this is the scale of `std` (compares the bits: stds are positive).
+    #[inline(always)]
+    pub(crate) fn is_for(&self, std: f64) -> bool {
+        self.std.to_bits() == std.to_bits()
+    }
+}
+
 /// The two-level model of one discretized Gaussian on one grid.
 #[derive(Debug, Clone)]
 pub(crate) struct TwoLevel<'g> {
@@ -83,13 +126,13 @@ pub(crate) struct TwoLevel<'g> {
     inv_std: f64,
     /// Bins per bucket, log2.
     m: u32,
-    /// Buckets per unit of the reals (a power of two, so multiplying by it is exact).
-    inv_width: f64,
     /// Number of buckets on the grid.
     buckets: u64,
     /// First and last bucket of the window.
     k0: u64,
     k1: u64,
+    /// Buckets per unit of the reals (a power of two, so multiplying by it is exact).
+    inv_width: f64,
     /// 1 if the low (high) escape symbol exists.
     has_lo: u64,
     has_hi: u64,
@@ -101,16 +144,16 @@ impl<'g> TwoLevel<'g> {
     /// Model for `N(mean, std^2)` on `grid`; parameters must have passed [`check_params`].
     #[inline]
     pub(crate) fn new(grid: &'g Grid, mean: f64, std: f64) -> TwoLevel<'g> {
-        let log_ratio = floor_log2(std) as i64 + grid.bits() as i64;
-        let m = (log_ratio - BUCKET_SHIFT as i64).clamp(0, 63) as u32;
-        let inv_width = pow2(grid.bits() as i32 - m as i32);
-        let buckets = ((grid.num_bins() - 1) >> m) + 1;
-        // Buckets are fewer than 2^52, so the signed conversions (cheaper) are exact.
-        let last = (buckets - 1) as i64 as f64;
-        let to_bucket = |x: f64| -> u64 {
-            let a = ((x - grid.lo()) * inv_width).max(0.0).min(last);
-            a as i64 as u64
-        };
+        TwoLevel::with_scale(grid, mean, &Scale::new(grid, std))
+    }
+
+    /// Model for `N(mean, std^2)` on `grid` from the [`Scale`] of its std.
+    #[inline(always)]
+    pub(crate) fn with_scale(grid: &'g Grid, mean: f64, sc: &Scale) -> TwoLevel<'g> {
+        let (std, inv_width, buckets) = (sc.std, sc.inv_width, sc.buckets);
+        // The argument is clamped to [0, last], last < 2^52 (NaN becomes 0).
+        let to_bucket =
+            |x: f64| -> u64 { trunc_small(((x - grid.lo()) * inv_width).max(0.0).min(sc.last)) };
         let k0 = to_bucket(mean - WINDOW_STDS * std);
         let k1 = to_bucket(mean + WINDOW_STDS * std).max(k0);
         let has_lo = (k0 > 0) as u64;
@@ -120,12 +163,12 @@ impl<'g> TwoLevel<'g> {
             grid,
             mean,
             std,
-            inv_std: 1.0 / std,
-            m,
-            inv_width,
+            inv_std: sc.inv_std,
+            m: sc.m,
             buckets,
             k0,
             k1,
+            inv_width,
             has_lo,
             has_hi,
             free,
@@ -147,8 +190,9 @@ impl<'g> TwoLevel<'g> {
     /// Cumulative frequency where bucket `k` starts, for `k` in `[k0, k1 + 1]`.
     #[inline(always)]
     fn start(&self, k: u64) -> u64 {
-        // The product is in [0, free]; the conversion truncates, which is floor here.
-        (self.free * self.cdf(k)) as i64 as u64 + self.has_lo + (k - self.k0)
+        // The CDF is in [0, 1] (never NaN), so the product is in [0, free], free < 2^26, and
+        // its truncation is its floor.
+        trunc_small(self.free * self.cdf(k)) + self.has_lo + (k - self.k0)
     }
 
     /// Number of bins in bucket `k` and its first bin.
@@ -160,38 +204,45 @@ impl<'g> TwoLevel<'g> {
     }
 
     /// Pushes bin `s` (callers guarantee `s < num_bins`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn encode(&self, stream: &mut Stream, s: u64) -> Result<()> {
         let k = s >> self.m;
-        if k < self.k0 {
+        if k < self.k0 || k > self.k1 {
+            // The cold path rebuilds the model, so that this one never leaves registers.
+            encode_escape(self.grid, self.mean, self.std, stream, s);
+            return Ok(());
+        }
+        // Fine bits within the bucket, then the bucket. A whole bucket of 2 to 2^32 bins is
+        // `m` raw bits, which is what `push_uniform` would do with its `2^m` values.
+        let base = k << self.m;
+        let end = base + (1u64 << self.m);
+        if end <= self.grid.num_bins() && self.m.wrapping_sub(1) < 32 {
+            stream.push_bits(s - base, self.m);
+        } else {
+            stream.push_uniform(end.min(self.grid.num_bins()) - base, s - base);
+        }
+        let a = self.start(k);
+        let b = self.start(k + 1);
+        if b <= a {
+            return Err(non_monotone(self.mean, self.std, k));
+        }
+        stream.push(a, b - a, COARSE_BITS);
+        Ok(())
+    }
+
+    /// [`TwoLevel::encode`] for a bin below or above the window.
+    #[inline(always)]
+    fn encode_escape(&self, stream: &mut Stream, s: u64) {
+        if (s >> self.m) < self.k0 {
             // Low escape: the bin among those below the window, then the escape symbol.
             stream.push_uniform(self.k0 << self.m, s);
             stream.push(0, self.start(self.k0), COARSE_BITS);
-        } else if k > self.k1 {
+        } else {
             let base = (self.k1 + 1) << self.m;
             stream.push_uniform(self.grid.num_bins() - base, s - base);
             let a = self.start(self.k1 + 1);
             stream.push(a, COARSE_TOTAL - a, COARSE_BITS);
-        } else {
-            // Fine bits within the bucket, then the bucket.
-            let (base, n) = self.bucket_bins(k);
-            stream.push_uniform(n, s - base);
-            let a = self.start(k);
-            let b = self.start(k + 1);
-            if b <= a {
-                return Err(self.non_monotone(k));
-            }
-            stream.push(a, b - a, COARSE_BITS);
         }
-        Ok(())
-    }
-
-    #[cold]
-    fn non_monotone(&self, k: u64) -> Error {
-        Error::NumericsMismatch(format!(
-            "discretized Gaussian (mean {}, std {}) has an empty bucket {k}",
-            self.mean, self.std
-        ))
     }
 
     /// Pops a bin; the inverse of [`TwoLevel::encode`].
@@ -287,6 +338,22 @@ impl<'g> TwoLevel<'g> {
         let base = (self.k1 + 1) << self.m;
         Ok(base + stream.pop_uniform(self.grid.num_bins() - base)?)
     }
+}
+
+/// [`TwoLevel::encode`] for a bin outside the window of `N(mean, std^2)`.
+#[cold]
+#[inline(never)]
+fn encode_escape(grid: &Grid, mean: f64, std: f64, stream: &mut Stream, s: u64) {
+    TwoLevel::new(grid, mean, std).encode_escape(stream, s);
+}
+
+/// The error for a bucket that got no frequency (never seen: see the module docs).
+#[cold]
+#[inline(never)]
+fn non_monotone(mean: f64, std: f64, k: u64) -> Error {
+    Error::NumericsMismatch(format!(
+        "discretized Gaussian (mean {mean}, std {std}) has an empty bucket {k}"
+    ))
 }
 
 /// A linear autoregressive Gaussian on blocks of `c` elements.

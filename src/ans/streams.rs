@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::gaussian::{check_params, ArGaussian, TwoLevel, COARSE_BITS};
+use super::gaussian::{check_params, ArGaussian, Scale, TwoLevel, COARSE_BITS};
 use super::grid::Grid;
 use super::rans::{SplitMix64, Stream};
 use crate::error::{Error, Result};
@@ -232,12 +232,18 @@ impl Streams {
         check_len("stds", stds.len(), syms.len())?;
         let bins = g.num_bins();
         let valid = |s: u64, m: f64, d: f64| (s < bins) & m.is_finite() & d.is_finite() & (d > 0.0);
-        // A branch-free pass first (it vectorizes); the culprit is searched only on failure.
-        let all_valid = syms
+        // Branch-free passes first (they vectorize, also without 64-bit vector compares: as
+        // bins <= 2^52, `s < bins` exactly when the top bit of `(s - bins) & !s` is set); the
+        // culprit is searched only on failure.
+        let syms_valid = syms
             .iter()
-            .zip(means)
-            .zip(stds)
-            .fold(true, |ok, ((&s, &m), &d)| ok & valid(s, m, d));
+            .fold(u64::MAX, |ok, &s| ok & s.wrapping_sub(bins) & !s)
+            >> 63
+            == 1;
+        let params_valid = means.iter().zip(stds).fold(true, |ok, (&m, &d)| {
+            ok & m.is_finite() & d.is_finite() & (d > 0.0)
+        });
+        let all_valid = syms_valid & params_valid;
         let bad = if all_valid {
             None
         } else {
@@ -256,8 +262,15 @@ impl Streams {
             check_params(means[i], stds[i], i)?;
         }
         self.run_blocks(syms.len(), |stream, r| {
-            for i in r.rev() {
-                TwoLevel::new(g, means[i], stds[i]).encode(stream, syms[i])?;
+            let items = syms[r.clone()].iter().zip(&means[r.clone()]).zip(&stds[r]);
+            // Runs of equal stds (common: a fixed noise scale) share the std's part of the model.
+            let mut scale: Option<Scale> = None;
+            for ((&s, &m), &d) in items.rev() {
+                let sc = match scale {
+                    Some(sc) if sc.is_for(d) => sc,
+                    _ => *scale.insert(Scale::new(g, d)),
+                };
+                TwoLevel::with_scale(g, m, &sc).encode(stream, s)?;
             }
             Ok(())
         })
@@ -403,11 +416,12 @@ impl Streams {
                 Ok(())
             })?;
 
+        let scales: Vec<Scale> = ar.std.iter().map(|&d| Scale::new(g, d)).collect();
         self.run_blocks(syms.len() / c, |stream, blocks| {
             for b in blocks.rev() {
                 for i in (0..c).rev() {
                     let k = b * c + i;
-                    TwoLevel::new(g, means[k], ar.std[i]).encode(stream, syms[k])?;
+                    TwoLevel::with_scale(g, means[k], &scales[i]).encode(stream, syms[k])?;
                 }
             }
             Ok(())
