@@ -30,7 +30,9 @@ cargo test
 
 if [ -x scripts/test-packaging.sh ]; then
   step "C ABI, C and C++ tests (plain and AddressSanitizer), install, consumers, .deb, Go"
-  scripts/test-packaging.sh
+  # The dev profile reuses what `cargo test` just compiled (a release build would compile
+  # everything again); set FLOWBB_CMAKE_ARGS to test the release library instead.
+  FLOWBB_CMAKE_ARGS="${FLOWBB_CMAKE_ARGS:--DFLOWBB_CARGO_PROFILE=dev}" scripts/test-packaging.sh
 fi
 
 step "all tests passed"
