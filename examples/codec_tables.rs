@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! cargo run --release --example codec_tables -- data/test-downsampled32.fbd [--model M] [--quick]
+//!     [--no-black-box] [--black-box-tiny] [--json OUT]
 //! ```
 
 use std::time::Instant;
@@ -217,6 +218,67 @@ fn main() {
             s.bpd, s.sample_bound_bpd
         );
         speed.push(serde_json::json!({"algorithm": "black box", "batch": 1, "encode_s": enc, "decode_s": dec, "net_bpd": s.bpd}));
+    }
+    // The black box on a size where it fits: a tiny untrained model on 8x8 crops, timed next to
+    // the compositional coder and the network alone on the same model and crops.
+    if args.iter().any(|a| a == "--black-box-tiny") {
+        let cfg = flowbb::flow::FlowConfig::tiny(3, 8, 8);
+        tch::manual_seed(0);
+        let tiny = FlowModel::new(&cfg, Device::Cpu, Kind::Float).unwrap();
+        let crops: Vec<Image> = images
+            .iter()
+            .take(8)
+            .map(|im| {
+                let w = im.width as usize;
+                let mut px = Vec::with_capacity(8 * 8 * 3);
+                for y in 0..8 {
+                    px.extend_from_slice(&im.pixels[(y * w) * 3..(y * w + 8) * 3]);
+                }
+                Image::new(8, 8, 3, px).unwrap()
+            })
+            .collect();
+        let x = to_tensor(&crops);
+        let t = Instant::now();
+        tch::no_grad(|| {
+            for i in 0..crops.len() as i64 {
+                let (y, _) = tiny.dequantize(&x.narrow(0, i, 1), false).unwrap();
+                let _ = tiny.forward(&y, false).unwrap();
+            }
+        });
+        let net = t.elapsed().as_secs_f64() / crops.len() as f64;
+        println!(
+            "\n### Black box against the compositional coder: tiny untrained model ({} parameters), \
+             {} crops of 8x8, batch 1\n",
+            tiny.num_parameters(),
+            crops.len()
+        );
+        println!("| algorithm | encode s/image | decode s/image | encode / network | net bpd | bound at coded noise |");
+        println!("|---|---|---|---|---|---|");
+        println!("| network alone | {net:.4} | | 1.00 | | |");
+        for algorithm in [Algorithm::Compositional, Algorithm::BlackBox] {
+            let c = coder(
+                &tiny,
+                CoderOptions {
+                    algorithm,
+                    batch_size: 1,
+                    ..Default::default()
+                },
+            );
+            let t = Instant::now();
+            let (bytes, s) = c.compress(&crops).unwrap();
+            let enc = t.elapsed().as_secs_f64() / crops.len() as f64;
+            let t = Instant::now();
+            assert_eq!(c.decompress(&bytes).unwrap(), crops);
+            let dec = t.elapsed().as_secs_f64() / crops.len() as f64;
+            println!(
+                "| {:?} | {enc:.4} | {dec:.4} | {:.1} | {:.4} | {:.4} |",
+                algorithm,
+                enc / net,
+                s.bpd,
+                s.sample_bound_bpd
+            );
+            speed.push(serde_json::json!({"algorithm": format!("{algorithm:?} (tiny 8x8)"), "batch": 1, "encode_s": enc, "decode_s": dec, "network_s": net, "net_bpd": s.bpd}));
+        }
     }
     json.insert("speed".into(), speed.into());
 

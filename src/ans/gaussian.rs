@@ -14,9 +14,11 @@
 //!    total `2^P` approaches the state's lower bound `2^32`: at `P = 32` it measured 2.5e-3
 //!    bits per symbol, at `P = 26` it is below 1e-5. The mass below
 //!    and above the window goes to two escape symbols, present only if bins lie there.
-//!    The grid ends count as minus and plus infinity, so no mass is lost off the grid.
-//! 2. **Fine bins.** Within the bucket (or within the escaped region) the bin is coded
-//!    uniformly.
+//!    The grid ends count as minus and plus infinity, so no mass is lost off the grid. After
+//!    an escape, the bucket's distance from the window is coded with probabilities that fall
+//!    off geometrically (its bit length in unary, then its other bits), so that every bucket
+//!    stays codable and near ones are cheap.
+//! 2. **Fine bins.** Within the bucket the bin is coded uniformly.
 //!
 //! The extra cost over the exact discretized Gaussian is the divergence between the Gaussian
 //! and its bucket-wise uniform approximation, at most `(std/64)^2/(24 std^2 ln 2)`, about
@@ -233,13 +235,16 @@ impl<'g> TwoLevel<'g> {
     /// [`TwoLevel::encode`] for a bin below or above the window.
     #[inline(always)]
     fn encode_escape(&self, stream: &mut Stream, s: u64) {
-        if (s >> self.m) < self.k0 {
-            // Low escape: the bin among those below the window, then the escape symbol.
-            stream.push_uniform(self.k0 << self.m, s);
+        let k = s >> self.m;
+        let (base, n) = self.bucket_bins(k);
+        stream.push_uniform(n, s - base);
+        if k < self.k0 {
+            // Low escape: the bin within its bucket, the bucket's distance below the window,
+            // then the escape symbol.
+            push_tail(stream, self.k0 - 1 - k, self.k0);
             stream.push(0, self.start(self.k0), COARSE_BITS);
         } else {
-            let base = (self.k1 + 1) << self.m;
-            stream.push_uniform(self.grid.num_bins() - base, s - base);
+            push_tail(stream, k - self.k1 - 1, self.buckets - self.k1 - 1);
             let a = self.start(self.k1 + 1);
             stream.push(a, COARSE_TOTAL - a, COARSE_BITS);
         }
@@ -329,15 +334,59 @@ impl<'g> TwoLevel<'g> {
     #[cold]
     fn decode_low_escape(&self, stream: &mut Stream, end: u64) -> Result<u64> {
         stream.pop(0, end, COARSE_BITS)?;
-        stream.pop_uniform(self.k0 << self.m)
+        let k = self.k0 - 1 - pop_tail(stream, self.k0)?;
+        let (base, n) = self.bucket_bins(k);
+        Ok(base + stream.pop_uniform(n)?)
     }
 
     #[cold]
     fn decode_high_escape(&self, stream: &mut Stream, start: u64) -> Result<u64> {
         stream.pop(start, COARSE_TOTAL - start, COARSE_BITS)?;
-        let base = (self.k1 + 1) << self.m;
-        Ok(base + stream.pop_uniform(self.grid.num_bins() - base)?)
+        let k = self.k1 + 1 + pop_tail(stream, self.buckets - self.k1 - 1)?;
+        let (base, n) = self.bucket_bins(k);
+        Ok(base + stream.pop_uniform(n)?)
     }
+}
+
+/// Pushes the distance `d` in `[0, count)` of an escaped bucket from the window, `count >= 1`.
+///
+/// `d + 1` is coded as its bit length `j` (in unary, one fair bit per step, without the
+/// terminator at the largest possible `j`), then its remaining `j` bits uniformly. Near
+/// buckets therefore cost few bits and the code's probabilities fall off geometrically with
+/// the distance. This matters beyond the rare escapes themselves: a bits-back decode that
+/// follows an encode on the same stream maps the encoded symbol's position in its
+/// distribution to the same position in the new one, so an escape encoded by one step can
+/// become an escape decoded by the next. With a tail that decays, such a decode lands a few
+/// standard deviations beyond the window instead of anywhere on the grid, and the coding
+/// chain recovers instead of compounding the outlier.
+#[inline(never)]
+fn push_tail(stream: &mut Stream, d: u64, count: u64) {
+    debug_assert!(d < count);
+    let top = 63 - count.leading_zeros();
+    let v = d + 1;
+    let j = 63 - v.leading_zeros();
+    let lo = 1u64 << j;
+    let hi = (lo << 1).min(count + 1);
+    stream.push_uniform(hi - lo, v - lo);
+    if j < top {
+        stream.push_bits(0, 1);
+    }
+    for _ in 0..j {
+        stream.push_bits(1, 1);
+    }
+}
+
+/// Pops a distance pushed by [`push_tail`] with the same `count`.
+#[inline(never)]
+fn pop_tail(stream: &mut Stream, count: u64) -> Result<u64> {
+    let top = 63 - count.leading_zeros();
+    let mut j = 0;
+    while j < top && stream.pop_uniform(2)? == 1 {
+        j += 1;
+    }
+    let lo = 1u64 << j;
+    let hi = (lo << 1).min(count + 1);
+    Ok(lo + stream.pop_uniform(hi - lo)? - 1)
 }
 
 /// [`TwoLevel::encode`] for a bin outside the window of `N(mean, std^2)`.

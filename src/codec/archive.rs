@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 
 /// First bytes of every archive.
 pub const MAGIC: [u8; 8] = *b"\x89FBB\r\n\x1a\n";
-/// Version of the container layout written by this library.
-pub const FORMAT_VERSION: u16 = 1;
+/// Version of the container layout written by this library (2: the network thread count in
+/// the header, and escaped Gaussian tails coded by distance).
+pub const FORMAT_VERSION: u16 = 2;
 
 const WHAT: &str = "archive";
 
