@@ -39,7 +39,8 @@ def main() -> None:
         ax_net.axhline(bound, color="grey", linestyle="--", linewidth=1,
                        label="model bound (all images)")
     ax_net.set_xlabel("log2 sigma")
-    ax_net.set_ylabel("net codelength (bpd)")
+    ax_net.set_yscale("log")
+    ax_net.set_ylabel("net codelength (bpd, log scale)")
     ax_net.set_title("Net codelength")
     ax_init.set_xlabel("log2 sigma")
     ax_init.set_ylabel("initial bits (bpd)")
