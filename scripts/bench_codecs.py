@@ -380,12 +380,11 @@ def write_markdown(results, out, plots):
           "(a `.jp2` box adds about 85 bytes more).",
           "- libflowbb: `flowbb compress` with the embedded default model and default parameters "
           "(sigma = 2^-14, delta = 2^-32, 16 streams, 64 tiles per network batch). Images are "
-          "coded as 32x32 tiles. *One archive* codes the whole set into one file; the tiles of a "
-          "batch are coded side by side and each draws its own initial bits, so with 64 tiles per "
-          "batch a set of 9 small images pays the initial bits 9 times. *--batch-size 1* codes the "
-          "tiles one after another in one bits-back chain: each tile starts from the bits the "
-          "previous one left, and the initial bits are paid once per archive (the paper's "
-          "setting). *One archive per image* pays them for every image. The net bpd excludes the "
+          "coded as 32x32 tiles. *One archive* codes the whole set into one bits-back chain in one "
+          "file; batches start at one tile and grow (the batch ramp), so the initial bits are "
+          "about those of one tile, paid once per archive. *--batch-size 1* codes every tile on "
+          "its own, one after another (the paper's setting; the same initial bits, slower on "
+          "large sets). *One archive per image* pays the initial bits for every image. The net bpd excludes the "
           "initial bits; bpd is the whole archive. Every archive is decoded and checked.",
           "- Times: wall-clock seconds of one command-line call, process start included (for "
           "flowbb also loading the model and libtorch), divided by the number of images it coded. "
