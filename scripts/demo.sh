@@ -41,7 +41,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "[demo] compressing ${#images[@]} images with the embedded default model"
 "$flowbb" compress "${images[@]}" -o "$work/demo.fbb"
-"$flowbb" info "$work/demo.fbb" | head -n 4
+"$flowbb" info "$work/demo.fbb"
 echo "[demo] decompressing"
 "$flowbb" decompress "$work/demo.fbb" -o "$work/out"
 
@@ -63,8 +63,10 @@ echo
 printf '%-28s %10s %12s %12s %12s\n' image subpixels flowbb-bpd png-bpd webp-bpd
 total_dims=0; total_png=0; total_webp=0
 for f in "${images[@]}"; do
-  dims=$(identify -format '%[fx:w*h*(channels==1?1:3)]' "$f" 2>/dev/null || echo 0)
-  [ "$dims" = 0 ] && dims=$(convert "$f" -depth 8 rgb:- | wc -c)
+  read -r w h cs <<<"$(identify -format '%w %h %[colorspace]\n' "$f" 2>/dev/null | head -n 1)"
+  c=3
+  [ "$cs" = Gray ] && c=1
+  dims=$((w * h * c))
   cp "$f" "$work/p.png"
   optipng -quiet -o2 -strip all "$work/p.png"
   png=$(stat -c %s "$work/p.png")

@@ -41,6 +41,13 @@ enum Command {
 }
 
 fn main() {
+    // Like other command-line tools, stop quietly when the reader of our output goes away
+    // (`flowbb info x.fbb | head`) instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         let n = n.max(1);
