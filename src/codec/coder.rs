@@ -325,12 +325,24 @@ impl Coder {
                 }
             }
         }
-        for (i, &x) in probe.iter().enumerate().take(256) {
-            let (y, l) = ew::ImgProc.forward(i, (x as f64 + 1.5) * 80.0);
+        // The elementwise maths use the platform's exp and log: probe each kind of layer.
+        let p64: Vec<f64> = (0..256)
+            .map(|i| ((i as f64 * 0.618_034).fract() - 0.5) * 3.0)
+            .collect();
+        let mix = ew::MixLogisticCdf {
+            k: 4,
+            logits: &p64,
+            means: &p64[1..],
+            log_scales: &p64[2..],
+        };
+        for (i, &x) in p64.iter().enumerate().take(60) {
+            let (y, l) = ew::ImgProc.forward(i, (x + 1.5) * 80.0);
             let (s, m) = ew::Sigmoid.forward(i, y + l);
-            hash = fnv1a(hash, &y.to_le_bytes());
-            hash = fnv1a(hash, &s.to_le_bytes());
-            hash = fnv1a(hash, &m.to_le_bytes());
+            let (c, d) = mix.forward(i, 4.0 * x);
+            let back = mix.inverse(i, c);
+            for v in [y, s, m, c, d, back] {
+                hash = fnv1a(hash, &v.to_le_bytes());
+            }
         }
         Ok(hash)
     }

@@ -157,71 +157,115 @@ pub struct MixLogisticCdf<'a> {
     pub log_scales: &'a [f64],
 }
 
-impl MixLogisticCdf<'_> {
-    /// Log-weights, means and inverse scales of element `i` (log-softmax of the logits, log-scales
-    /// clamped below at [`MIN_LOG_SCALE`]).
-    fn components(&self, i: usize, lw: &mut [f64], mu: &mut [f64], inv_s: &mut [f64]) {
-        let r = i * self.k..(i + 1) * self.k;
-        let logits = &self.logits[r.clone()];
-        let means = &self.means[r.clone()];
-        let log_scales = &self.log_scales[r];
-        let m = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let lse = m + logits.iter().map(|l| (l - m).exp()).sum::<f64>().ln();
-        for j in 0..self.k {
-            lw[j] = logits[j] - lse;
-            mu[j] = means[j];
-            inv_s[j] = (-log_scales[j].max(MIN_LOG_SCALE)).exp();
-        }
-    }
-}
-
 /// Most mixture components a coupling uses; parameters live on the stack.
 const MAX_K: usize = 64;
 
-#[inline]
-fn mix_cdf_pdf(lw: &[f64], mu: &[f64], inv_s: &[f64], x: f64) -> (f64, f64) {
-    let mut cdf = 0.0;
-    let mut pdf = 0.0;
-    for j in 0..lw.len() {
-        let z = (x - mu[j]) * inv_s[j];
-        let w = lw[j].exp();
-        let s = sigmoid(z);
-        cdf += w * s;
-        pdf += w * s * (1.0 - s) * inv_s[j];
+/// One element's mixture, prepared once per call: weights (softmax of the logits), their logs,
+/// means, inverse scales (log-scales clamped below at [`MIN_LOG_SCALE`]) and their logs.
+struct Mixture {
+    k: usize,
+    w: [f64; MAX_K],
+    lw: [f64; MAX_K],
+    mu: [f64; MAX_K],
+    inv_s: [f64; MAX_K],
+    log_inv_s: [f64; MAX_K],
+}
+
+impl Mixture {
+    /// `(CDF, pdf)` at `x`, with one exponential per component: with `e = exp(-|z|)`,
+    /// `sigmoid(z)` is `1/(1+e)` or `e/(1+e)` and `sigmoid(z) sigmoid(-z) = e/(1+e)^2`, both
+    /// accurate in either tail.
+    #[inline]
+    fn cdf_pdf(&self, x: f64) -> (f64, f64) {
+        let (mut cdf, mut pdf) = (0.0, 0.0);
+        for j in 0..self.k {
+            let z = (x - self.mu[j]) * self.inv_s[j];
+            let e = (-z.abs()).exp();
+            let r = 1.0 / (1.0 + e);
+            let s = if z >= 0.0 { r } else { e * r };
+            cdf += self.w[j] * s;
+            pdf += self.w[j] * (e * r * r) * self.inv_s[j];
+        }
+        (cdf, pdf)
     }
-    (cdf, pdf)
+
+    /// `(log CDF, log pdf)` at `x` by log-sum-exp over the components, for the far tails where
+    /// the pdf underflows.
+    fn log_cdf_pdf(&self, x: f64) -> (f64, f64) {
+        let (mut lc, mut lp) = ([0.0; MAX_K], [0.0; MAX_K]);
+        for j in 0..self.k {
+            let z = (x - self.mu[j]) * self.inv_s[j];
+            let l1 = (-z.abs()).exp().ln_1p();
+            let (ls_pos, ls_neg) = (z.min(0.0) - l1, (-z).min(0.0) - l1);
+            lc[j] = self.lw[j] + ls_pos;
+            lp[j] = self.lw[j] + ls_pos + ls_neg + self.log_inv_s[j];
+        }
+        (log_sum_exp(&lc[..self.k]), log_sum_exp(&lp[..self.k]))
+    }
+}
+
+fn log_sum_exp(v: &[f64]) -> f64 {
+    let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    m + v.iter().map(|a| (a - m).exp()).sum::<f64>().ln()
+}
+
+impl MixLogisticCdf<'_> {
+    /// The mixture of element `i`.
+    #[inline]
+    fn mixture(&self, i: usize) -> Mixture {
+        let k = self.k;
+        let r = i * k..(i + 1) * k;
+        let (logits, means, log_scales) = (
+            &self.logits[r.clone()],
+            &self.means[r.clone()],
+            &self.log_scales[r],
+        );
+        let mut m = Mixture {
+            k,
+            w: [0.0; MAX_K],
+            lw: [0.0; MAX_K],
+            mu: [0.0; MAX_K],
+            inv_s: [0.0; MAX_K],
+            log_inv_s: [0.0; MAX_K],
+        };
+        let top = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut total = 0.0;
+        for j in 0..k {
+            m.w[j] = (logits[j] - top).exp();
+            total += m.w[j];
+        }
+        let log_total = top + total.ln();
+        for j in 0..k {
+            m.w[j] /= total;
+            m.lw[j] = logits[j] - log_total;
+            m.mu[j] = means[j];
+            m.log_inv_s[j] = -log_scales[j].max(MIN_LOG_SCALE);
+            m.inv_s[j] = m.log_inv_s[j].exp();
+        }
+        m
+    }
 }
 
 impl Elementwise for MixLogisticCdf<'_> {
     fn forward(&self, i: usize, x: f64) -> (f64, f64) {
-        let k = self.k;
-        let (mut lw, mut mu, mut inv_s) = ([0.0; MAX_K], [0.0; MAX_K], [0.0; MAX_K]);
-        self.components(i, &mut lw[..k], &mut mu[..k], &mut inv_s[..k]);
-        // log CDF and log pdf by log-sum-exp over components, exact in the tails.
-        let mut lc = [0.0; MAX_K];
-        let mut lp = [0.0; MAX_K];
-        for j in 0..k {
-            let z = (x - mu[j]) * inv_s[j];
-            lc[j] = lw[j] + log_sigmoid(z);
-            lp[j] = lw[j] + log_sigmoid(z) + log_sigmoid(-z) + inv_s[j].ln();
+        let m = self.mixture(i);
+        let (cdf, pdf) = m.cdf_pdf(x);
+        if pdf >= f64::MIN_POSITIVE {
+            (cdf, pdf.ln())
+        } else {
+            let (lc, lp) = m.log_cdf_pdf(x);
+            (lc.exp(), lp)
         }
-        let lse = |v: &[f64]| {
-            let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            m + v.iter().map(|a| (a - m).exp()).sum::<f64>().ln()
-        };
-        (lse(&lc[..k]).exp(), lse(&lp[..k]))
     }
 
     fn inverse(&self, i: usize, c: f64) -> f64 {
-        let k = self.k;
-        let (mut lw, mut mu, mut inv_s) = ([0.0; MAX_K], [0.0; MAX_K], [0.0; MAX_K]);
-        self.components(i, &mut lw[..k], &mut mu[..k], &mut inv_s[..k]);
+        let m = self.mixture(i);
         let c = c.clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
         // Every component's CDF is below c left of lo and above c right of hi.
         let lc = logit(c);
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for j in 0..k {
-            let q = mu[j] + lc / inv_s[j];
+        for j in 0..m.k {
+            let q = m.mu[j] + lc / m.inv_s[j];
             lo = lo.min(q);
             hi = hi.max(q);
         }
@@ -230,16 +274,17 @@ impl Elementwise for MixLogisticCdf<'_> {
             return lo;
         }
         // Safeguarded Newton: keep a bracket, take Newton steps that stay inside it, bisect
-        // otherwise.
+        // otherwise. The result only needs to be a deterministic function of `c` and close to
+        // the true inverse: an error e costs about (e / sigma)^2 / 2 nats, nothing at 1e-11.
         let mut x = 0.5 * (lo + hi);
         for _ in 0..100 {
-            let (f, p) = mix_cdf_pdf(&lw[..k], &mu[..k], &inv_s[..k], x);
+            let (f, p) = m.cdf_pdf(x);
             if f < c {
                 lo = x;
             } else {
                 hi = x;
             }
-            if hi - lo <= 1e-13 * (1.0 + x.abs()) {
+            if hi - lo <= INVERSE_TOL * (1.0 + x.abs()) {
                 break;
             }
             let newton = x - (f - c) / p;
@@ -248,7 +293,7 @@ impl Elementwise for MixLogisticCdf<'_> {
             } else {
                 0.5 * (lo + hi)
             };
-            if (next - x).abs() <= 1e-14 * (1.0 + x.abs()) {
+            if (next - x).abs() <= INVERSE_TOL * (1.0 + x.abs()) {
                 x = next;
                 break;
             }
@@ -257,6 +302,9 @@ impl Elementwise for MixLogisticCdf<'_> {
         x
     }
 }
+
+/// Relative tolerance of the mixture CDF's inverse.
+const INVERSE_TOL: f64 = 1e-11;
 
 #[cfg(test)]
 mod tests {
