@@ -9,6 +9,7 @@ pub mod error;
 #[cfg(feature = "torch")]
 pub mod ffi;
 pub mod image;
+pub mod runtime;
 
 #[cfg(feature = "torch")]
 pub mod flow;

@@ -41,6 +41,11 @@ enum Command {
 }
 
 fn main() {
+    // Idle OpenMP threads must not spin while the coder works (see `flowbb::runtime`); OpenMP
+    // only reads this setting at start-up, hence the restart.
+    #[cfg(unix)]
+    flowbb::runtime::passive_omp_reexec();
+    flowbb::runtime::tune_allocator();
     // Like other command-line tools, stop quietly when the reader of our output goes away
     // (`flowbb info x.fbb | head`) instead of panicking on the failed write.
     #[cfg(unix)]
