@@ -23,6 +23,8 @@ fn time_per_call(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    // As the `flowbb` tool does: large blocks stay in the heap between batches.
+    flowbb::runtime::tune_allocator();
     if let Some(n) = std::env::var("FLOWBB_BENCH_THREADS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -74,6 +74,8 @@ fn run_one(name: &str) {
 }
 
 fn main() {
+    // As the `flowbb` tool does: large blocks stay in the heap between batches.
+    flowbb::runtime::tune_allocator();
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--one") {
         run_one(&args[i + 1]);

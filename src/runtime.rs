@@ -8,11 +8,11 @@
 /// Keeps large freed blocks in the heap instead of handing them back to the kernel.
 ///
 /// glibc serves blocks above an adaptive threshold with fresh `mmap`s and returns them with
-/// `munmap`, so every network batch pays page faults and zeroing for its activations: on the
-/// project's 2-core machine that was a third of the network's time at batch 64. Raising the
-/// mmap threshold to its maximum (32 MiB) and the trim threshold to 1 GiB keeps those pages
-/// mapped between batches. The same effect comes from the environment variables
-/// `MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824`.
+/// `munmap`, so every network batch pays page faults and zeroing for its activations (the
+/// attention weights of a batch of 64 tiles alone are over 100 MB): on the project's 2-core
+/// machine that was a third of the network's time at batch 64. Raising both the mmap and the
+/// trim threshold to 1 GiB keeps those pages mapped between batches. The same effect comes from the environment variables
+/// `MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824`.
 ///
 /// Returns whether the settings were taken (always false off glibc).
 pub fn tune_allocator() -> bool {
