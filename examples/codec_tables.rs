@@ -76,6 +76,7 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 
 fn main() {
     // As the `flowbb` tool does (see `flowbb::runtime`).
+    #[cfg(unix)]
     flowbb::runtime::passive_omp_reexec();
     flowbb::runtime::tune_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -230,9 +230,9 @@ impl MixLogisticCdf<'_> {
         };
         let top = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let mut total = 0.0;
-        for j in 0..k {
-            m.w[j] = (logits[j] - top).exp();
-            total += m.w[j];
+        for (w, l) in m.w.iter_mut().zip(logits) {
+            *w = (l - top).exp();
+            total += *w;
         }
         let log_total = top + total.ln();
         for j in 0..k {
