@@ -10,6 +10,7 @@
 //! ```text
 //! cargo run --release --example codec_tables -- data/test-downsampled32.fbd [--model M] [--quick]
 //!     [--no-black-box] [--black-box-tiny] [--json OUT] [--only codelength|speed|sweep]
+//!     [--algorithm subflows|fused]
 //! ```
 //!
 //! `--only` prints one section and writes no JSON.
@@ -110,6 +111,16 @@ fn main() {
         images[0].channels,
         tch::get_num_threads()
     );
+    // The algorithm of the codelength table and the sweep (default: the library's default).
+    let base = CoderOptions {
+        algorithm: match arg(&args, "--algorithm").as_deref() {
+            None => CoderOptions::default().algorithm,
+            Some("fused") => Algorithm::Compositional,
+            Some("subflows") => Algorithm::CompositionalSubflows,
+            Some(other) => panic!("--algorithm {other}: expected subflows or fused"),
+        },
+        ..Default::default()
+    };
     let only = arg(&args, "--only");
     let want = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let mut json = serde_json::Map::new();
@@ -122,7 +133,7 @@ fn main() {
         let mut rows = Vec::new();
         for n in [1usize, 10, images.len()] {
             let subset = &images[..n.min(images.len())];
-            let c = coder(&model, CoderOptions::default());
+            let c = coder(&model, base.clone());
             let (bytes, s) = c.compress(subset).unwrap();
             assert_eq!(c.decompress(&bytes).unwrap(), subset, "round trip failed");
             let bound = model_bound(&model, subset, if n == 1 { 64 } else { 8 });
@@ -181,35 +192,41 @@ fn main() {
             let net = t.elapsed().as_secs_f64() / subset.len() as f64;
             network_at.insert(batch, net);
             println!("| network alone | {batch} | {net:.4} | | 1.00 | |");
-            let c = coder(
-                &model,
-                CoderOptions {
-                    batch_size: batch,
-                    // The same batches as the network alone: no ramp of small first batches.
-                    ramp: false,
-                    ..Default::default()
-                },
-            );
-            let t = Instant::now();
-            let (bytes, stats) = c.compress(subset).unwrap();
-            let enc = t.elapsed().as_secs_f64() / subset.len() as f64;
-            let t = Instant::now();
-            let back = c.decompress(&bytes).unwrap();
-            let dec = t.elapsed().as_secs_f64() / subset.len() as f64;
-            assert_eq!(back, subset);
-            println!(
-                "| compositional | {batch} | {enc:.4} | {dec:.4} | {:.2} | {:.2} |",
-                enc / net,
-                dec / enc
-            );
-            println!(
-                "|  of which networks | {batch} | {:.4} | | {:.2} | |",
-                stats.network_seconds / subset.len() as f64,
-                stats.network_seconds / subset.len() as f64 / net
-            );
+            for (name, algorithm) in [
+                ("compositional", Algorithm::Compositional),
+                ("compositional, sub-flows", Algorithm::CompositionalSubflows),
+            ] {
+                let c = coder(
+                    &model,
+                    CoderOptions {
+                        batch_size: batch,
+                        // The same batches as the network alone: no ramp of small first batches.
+                        ramp: false,
+                        algorithm,
+                        ..Default::default()
+                    },
+                );
+                let t = Instant::now();
+                let (bytes, stats) = c.compress(subset).unwrap();
+                let enc = t.elapsed().as_secs_f64() / subset.len() as f64;
+                let t = Instant::now();
+                let back = c.decompress(&bytes).unwrap();
+                let dec = t.elapsed().as_secs_f64() / subset.len() as f64;
+                assert_eq!(back, subset);
+                let nets = stats.network_seconds / subset.len() as f64;
+                println!(
+                    "| {name} | {batch} | {enc:.4} | {dec:.4} | {:.2} | {:.2} |",
+                    enc / net,
+                    dec / enc
+                );
+                println!(
+                    "|  of which networks | {batch} | {nets:.4} | | {:.2} | |",
+                    nets / net
+                );
+                speed.push(serde_json::json!({"algorithm": name, "batch": batch, "encode_s": enc, "decode_s": dec, "network_s": nets}));
+            }
             speed
                 .push(serde_json::json!({"algorithm": "network", "batch": batch, "encode_s": net}));
-            speed.push(serde_json::json!({"algorithm": "compositional", "batch": batch, "encode_s": enc, "decode_s": dec}));
         }
         if !args.iter().any(|a| a == "--no-black-box") {
             let subset = &images[..1];
@@ -320,7 +337,7 @@ fn main() {
                     CoderOptions {
                         delta_log2,
                         sigma_log2,
-                        ..Default::default()
+                        ..base.clone()
                     },
                 );
                 let (_, s) = c.compress(subset).unwrap();

@@ -137,13 +137,18 @@ enum flowbb_algorithm
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
     /**
-     * Layer by layer through the flow (the default).
+     * Layer by layer through the flow, each coupling in one step (the default).
      */
     FLOWBB_ALGORITHM_COMPOSITIONAL = 0,
     /**
      * The whole flow's Jacobian at once; a slow baseline for small images.
      */
     FLOWBB_ALGORITHM_BLACK_BOX = 1,
+    /**
+     * Layer by layer, each coupling as its three sub-flows in turn (as the
+     * original implementation); slower, for comparison.
+     */
+    FLOWBB_ALGORITHM_COMPOSITIONAL_SUBFLOWS = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -69,7 +69,33 @@ fn opts(streams: usize, batch: usize) -> CoderOptions {
 fn round_trip_is_exact_and_codelength_matches_the_bound() {
     let cfg = FlowConfig::tiny(3, 8, 8);
     let ims = images(12, 8, 8, 3, 1);
-    let coder = Coder::new(model(&cfg, &ims), opts(4, 5)).unwrap();
+    let m = model(&cfg, &ims);
+    let bytes_of = |m: &FlowModel| m.to_bytes().unwrap();
+    for algorithm in [
+        flowbb::codec::Algorithm::Compositional,
+        flowbb::codec::Algorithm::CompositionalSubflows,
+    ] {
+        let again = FlowModel::from_bytes(&bytes_of(&m), Device::Cpu, Kind::Float).unwrap();
+        let coder = Coder::new(
+            again,
+            CoderOptions {
+                algorithm,
+                ..opts(4, 5)
+            },
+        )
+        .unwrap();
+        let (bytes, stats) = coder.compress(&ims).unwrap();
+        assert_eq!(coder.decompress(&bytes).unwrap(), ims, "{algorithm:?}");
+        assert_eq!(info(&bytes).unwrap().header.params.algorithm, algorithm);
+        assert!(
+            (stats.tile_bpd - stats.sample_bound_bpd).abs() < 0.01,
+            "{algorithm:?}: net {} vs bound {}",
+            stats.tile_bpd,
+            stats.sample_bound_bpd
+        );
+    }
+
+    let coder = Coder::new(m, opts(4, 5)).unwrap();
     let (bytes, stats) = coder.compress(&ims).unwrap();
     let back = coder.decompress(&bytes).unwrap();
     assert_eq!(back, ims);

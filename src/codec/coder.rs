@@ -259,7 +259,7 @@ impl Coder {
         let model_fingerprint = model_bytes_fingerprint(&bytes)?;
         let model64 = match opts.algorithm {
             Algorithm::BlackBox => Some(FlowModel::from_bytes(&bytes, opts.device, Kind::Double)?),
-            Algorithm::Compositional => None,
+            Algorithm::Compositional | Algorithm::CompositionalSubflows => None,
         };
         Ok(Coder {
             model,
@@ -288,7 +288,7 @@ impl Coder {
     fn batch_size(&self) -> usize {
         match self.opts.algorithm {
             Algorithm::BlackBox => 1,
-            Algorithm::Compositional => self.opts.batch_size,
+            Algorithm::Compositional | Algorithm::CompositionalSubflows => self.opts.batch_size,
         }
     }
 
@@ -335,12 +335,22 @@ impl Coder {
             means: &p64[1..],
             log_scales: &p64[2..],
         };
+        let whole = ew::MixLogisticCoupling {
+            cdf: ew::MixLogisticCdf { ..mix },
+            affine: ew::Affine {
+                period: 60,
+                log_scale: &p64[3..],
+                shift: &p64[4..],
+            },
+        };
         for (i, &x) in p64.iter().enumerate().take(60) {
             let (y, l) = ew::ImgProc.forward(i, (x + 1.5) * 80.0);
             let (s, m) = ew::Sigmoid.forward(i, y + l);
             let (c, d) = mix.forward(i, 4.0 * x);
             let back = mix.inverse(i, c);
-            for v in [y, s, m, c, d, back] {
+            let (w, e) = whole.forward(i, 4.0 * x);
+            let w_back = whole.inverse(i, w + 0.5);
+            for v in [y, s, m, c, d, back, w, e, w_back] {
                 hash = fnv1a(hash, &v.to_le_bytes());
             }
         }
@@ -443,6 +453,7 @@ impl Coder {
                 RANGE_LOG2,
                 self.opts.sigma_log2,
             )?;
+            session.fuse_couplings = self.opts.algorithm == Algorithm::Compositional;
             let mut at = 0;
             for len in batch_layout(tiles.len(), self.batch_size(), self.opts.ramp) {
                 let batch = &tiles[at..at + len];
@@ -530,7 +541,7 @@ impl Coder {
         }
         let blackbox =
             match (h.params.algorithm, &self.model64) {
-                (Algorithm::Compositional, _) => None,
+                (Algorithm::Compositional | Algorithm::CompositionalSubflows, _) => None,
                 (Algorithm::BlackBox, Some(m)) => Some(m),
                 (Algorithm::BlackBox, None) => return Err(Error::invalid(
                     "the archive was coded with the black-box algorithm: decode it with a coder \
@@ -568,6 +579,7 @@ impl Coder {
                 ));
             }
             let mut session = Session::new(&mut streams, p.delta_log2, p.range_log2, p.sigma_log2)?;
+            session.fuse_couplings = p.algorithm == Algorithm::Compositional;
             let n = n as usize;
             let bs = p.batch_size as usize;
             let mut batches = Vec::new();

@@ -10,7 +10,8 @@
 //! that the conditioning networks see exactly the layout they were trained on. Networks and
 //! the elementwise maths only ever see bin midpoints, which the decoder recovers exactly.
 //!
-//! Per elementwise layer `y = f(x)` (Algorithm 3.3 applies it to each coupling sub-flow):
+//! Per elementwise layer `y = f(x)` (Algorithm 3.3 applies it to a coupling's whole elementwise
+//! map, or, with `fuse_couplings` off, to each of its three sub-flows):
 //!
 //! - encode: bits-back decode `y ~ N(f(x), (sigma f'(x))^2)`, then encode
 //!   `x ~ N(f^-1(y), sigma^2)`;
@@ -48,6 +49,8 @@ pub(crate) struct Session<'a> {
     pub network_seconds: f64,
     /// Where the networks run.
     pub(super) device: tch::Device,
+    /// Code each logistic-mixture coupling as one elementwise flow instead of three sub-flows.
+    pub(super) fuse_couplings: bool,
 }
 
 pub(super) fn to_u64(t: &Tensor) -> Vec<u64> {
@@ -108,6 +111,7 @@ impl<'a> Session<'a> {
             log_bound: 0.0,
             network_seconds: 0.0,
             device: tch::Device::Cpu,
+            fuse_couplings: false,
         })
     }
 
@@ -315,7 +319,10 @@ impl<'a> Session<'a> {
                     means,
                     log_scales,
                 };
-                if encode {
+                if self.fuse_couplings {
+                    let whole = ew::MixLogisticCoupling { cdf, affine };
+                    self.elementwise(encode, &whole, b, On::Main, On::Main)
+                } else if encode {
                     let c = self.elementwise(true, &cdf, b, On::Main, On::Unit)?;
                     let l = self.elementwise(true, &ew::Logit, &c, On::Unit, On::Main)?;
                     self.elementwise(true, &affine, &l, On::Main, On::Main)

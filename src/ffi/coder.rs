@@ -256,10 +256,13 @@ pub unsafe extern "C" fn flowbb_coder_options_set_seed(
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum flowbb_algorithm {
-    /// Layer by layer through the flow (the default).
+    /// Layer by layer through the flow, each coupling in one step (the default).
     FLOWBB_ALGORITHM_COMPOSITIONAL = 0,
     /// The whole flow's Jacobian at once; a slow baseline for small images.
     FLOWBB_ALGORITHM_BLACK_BOX = 1,
+    /// Layer by layer, each coupling as its three sub-flows in turn (as the
+    /// original implementation); slower, for comparison.
+    FLOWBB_ALGORITHM_COMPOSITIONAL_SUBFLOWS = 2,
 }
 
 /// Sets the local bits-back algorithm: a `flowbb_algorithm` value.
@@ -279,11 +282,13 @@ pub unsafe extern "C" fn flowbb_coder_options_set_algorithm(
         o.opts.algorithm = match algorithm {
             0 => Algorithm::Compositional,
             1 => Algorithm::BlackBox,
+            2 => Algorithm::CompositionalSubflows,
             other => {
                 return Err(Failure::invalid(format!(
                     "algorithm is {other}; expected \
-                     FLOWBB_ALGORITHM_COMPOSITIONAL (0) or \
-                     FLOWBB_ALGORITHM_BLACK_BOX (1)"
+                     FLOWBB_ALGORITHM_COMPOSITIONAL (0), \
+                     FLOWBB_ALGORITHM_BLACK_BOX (1) or \
+                     FLOWBB_ALGORITHM_COMPOSITIONAL_SUBFLOWS (2)"
                 )))
             }
         };

@@ -187,6 +187,8 @@ static void invalid_arguments_say_what_was_expected(void)
           FLOWBB_INVALID_ARGUMENT);
     CHECK_ERROR(&err, FLOWBB_INVALID_ARGUMENT, "FLOWBB_ALGORITHM_BLACK_BOX");
     CHECK(flowbb_coder_options_set_algorithm(
+              o, FLOWBB_ALGORITHM_COMPOSITIONAL_SUBFLOWS, &err) == FLOWBB_OK);
+    CHECK(flowbb_coder_options_set_algorithm(
               o, FLOWBB_ALGORITHM_COMPOSITIONAL, &err) == FLOWBB_OK);
     /* sigma must stay wider than a bin: checked when the coder is made. */
     CHECK(flowbb_coder_options_set_sigma_log2(o, -20, &err) == FLOWBB_OK);

@@ -53,8 +53,12 @@ pub struct CompressArgs {
     #[arg(long)]
     no_ramp: bool,
     /// Code with the black-box algorithm (whole-flow Jacobian per tile; slow, a baseline).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sub_flows")]
     black_box: bool,
+    /// Code each coupling as its three sub-flows in turn, as the original implementation did
+    /// (slower, slightly longer codes; for comparison).
+    #[arg(long)]
+    sub_flows: bool,
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
@@ -190,6 +194,8 @@ pub fn compress(a: CompressArgs) -> Result<()> {
         net_threads: None,
         algorithm: if a.black_box {
             codec::Algorithm::BlackBox
+        } else if a.sub_flows {
+            codec::Algorithm::CompositionalSubflows
         } else {
             codec::Algorithm::Compositional
         },
