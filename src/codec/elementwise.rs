@@ -254,49 +254,71 @@ impl Mixture {
         (lc - ls, lp - lc - ls)
     }
 
-    /// The `x` with `logit(CDF(x)) = l`: a safeguarded Newton search on the CDF where `l <= 0`
-    /// and on `1 - CDF` where `l > 0`, so that the target is never rounded to 1.
-    fn inverse_logit_cdf(&self, l: f64) -> f64 {
-        let l = if l.is_nan() { 0.0 } else { l };
-        // Every component's CDF is below the target left of lo and above it right of hi.
+    /// An interval holding the `x` with `logit(CDF(x)) = l`: every component's CDF is below the
+    /// target left of it and above it right of it. `Err(lo)` when it is empty or not finite,
+    /// with nothing to search.
+    #[inline]
+    fn bracket(&self, l: f64) -> std::result::Result<(f64, f64), f64> {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for j in 0..self.k {
             let q = self.mu[j] + l / self.inv_s[j];
             lo = lo.min(q);
             hi = hi.max(q);
         }
-        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
-            return lo;
+        if hi.partial_cmp(&lo) == Some(std::cmp::Ordering::Greater) {
+            Ok((lo, hi))
+        } else {
+            Err(lo)
         }
+    }
+
+    /// The `x` with `logit(CDF(x)) = l`: a safeguarded Newton search on the CDF where `l <= 0`
+    /// and on `1 - CDF` where `l > 0`, so that the target is never rounded to 1.
+    fn inverse_logit_cdf(&self, l: f64) -> f64 {
+        let l = if l.is_nan() { 0.0 } else { l };
+        let (lo, hi) = match self.bracket(l) {
+            Ok(b) => b,
+            Err(x) => return x,
+        };
         let upper = l > 0.0;
         let target = sigmoid(-l.abs());
-        let mut x = 0.5 * (lo + hi);
-        for _ in 0..100 {
+        safeguarded_newton(lo, hi, |x| {
             let (c, sf, pdf) = self.cdf_sf_pdf(x);
-            // `r` grows with x and is zero at the answer.
-            let r = if upper { target - sf } else { c - target };
-            if r < 0.0 {
-                lo = x;
-            } else {
-                hi = x;
-            }
-            if hi - lo <= INVERSE_TOL * (1.0 + x.abs()) {
-                break;
-            }
-            let newton = x - r / pdf;
-            let next = if pdf > 0.0 && newton > lo && newton < hi {
-                newton
-            } else {
-                0.5 * (lo + hi)
-            };
-            if (next - x).abs() <= INVERSE_TOL * (1.0 + x.abs()) {
-                x = next;
-                break;
-            }
-            x = next;
-        }
-        x
+            (if upper { target - sf } else { c - target }, pdf)
+        })
     }
+}
+
+/// The root in `(lo, hi)` of an increasing function given as `x -> (value, slope)`: Newton
+/// steps that stay inside a bracket kept around the root, bisection otherwise, until the step
+/// or the bracket is [`INVERSE_TOL`] wide relative to `x`. The result only needs to be a
+/// deterministic function of the inputs and close to the root: an error `e` costs about
+/// `(e / sigma)^2 / 2` nats, nothing at 1e-11.
+#[inline]
+fn safeguarded_newton(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
+    let mut x = 0.5 * (lo + hi);
+    for _ in 0..100 {
+        let (r, slope) = f(x);
+        if r < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        if hi - lo <= INVERSE_TOL * (1.0 + x.abs()) {
+            break;
+        }
+        let newton = x - r / slope;
+        let next = if slope > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - x).abs() <= INVERSE_TOL * (1.0 + x.abs()) {
+            return next;
+        }
+        x = next;
+    }
+    x
 }
 
 fn log_sum_exp(v: &[f64]) -> f64 {
@@ -356,45 +378,14 @@ impl Elementwise for MixLogisticCdf<'_> {
     fn inverse(&self, i: usize, c: f64) -> f64 {
         let m = self.mixture(i);
         let c = c.clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
-        // Every component's CDF is below c left of lo and above c right of hi.
-        let lc = logit(c);
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for j in 0..m.k {
-            let q = m.mu[j] + lc / m.inv_s[j];
-            lo = lo.min(q);
-            hi = hi.max(q);
-        }
-        // A collapsed or non-finite bracket has nothing to search.
-        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
-            return lo;
-        }
-        // Safeguarded Newton: keep a bracket, take Newton steps that stay inside it, bisect
-        // otherwise. The result only needs to be a deterministic function of `c` and close to
-        // the true inverse: an error e costs about (e / sigma)^2 / 2 nats, nothing at 1e-11.
-        let mut x = 0.5 * (lo + hi);
-        for _ in 0..100 {
+        let (lo, hi) = match m.bracket(logit(c)) {
+            Ok(b) => b,
+            Err(x) => return x,
+        };
+        safeguarded_newton(lo, hi, |x| {
             let (f, p) = m.cdf_pdf(x);
-            if f < c {
-                lo = x;
-            } else {
-                hi = x;
-            }
-            if hi - lo <= INVERSE_TOL * (1.0 + x.abs()) {
-                break;
-            }
-            let newton = x - (f - c) / p;
-            let next = if p > 0.0 && newton > lo && newton < hi {
-                newton
-            } else {
-                0.5 * (lo + hi)
-            };
-            if (next - x).abs() <= INVERSE_TOL * (1.0 + x.abs()) {
-                x = next;
-                break;
-            }
-            x = next;
-        }
-        x
+            (f - c, p)
+        })
     }
 }
 
