@@ -172,41 +172,9 @@ struct Mixture {
 }
 
 impl Mixture {
-    /// `(CDF, pdf)` at `x`, with one exponential per component: with `e = exp(-|z|)`,
-    /// `sigmoid(z)` is `1/(1+e)` or `e/(1+e)` and `sigmoid(z) sigmoid(-z) = e/(1+e)^2`, both
-    /// accurate in either tail.
-    #[inline]
-    fn cdf_pdf(&self, x: f64) -> (f64, f64) {
-        let (mut cdf, mut pdf) = (0.0, 0.0);
-        for j in 0..self.k {
-            let z = (x - self.mu[j]) * self.inv_s[j];
-            let e = (-z.abs()).exp();
-            let r = 1.0 / (1.0 + e);
-            let s = if z >= 0.0 { r } else { e * r };
-            cdf += self.w[j] * s;
-            pdf += self.w[j] * (e * r * r) * self.inv_s[j];
-        }
-        (cdf, pdf)
-    }
-
-    /// `(log CDF, log pdf)` at `x` by log-sum-exp over the components, for the far tails where
-    /// the pdf underflows.
-    fn log_cdf_pdf(&self, x: f64) -> (f64, f64) {
-        let (mut lc, mut lp) = ([0.0; MAX_K], [0.0; MAX_K]);
-        for j in 0..self.k {
-            let z = (x - self.mu[j]) * self.inv_s[j];
-            let l1 = (-z.abs()).exp().ln_1p();
-            let (ls_pos, ls_neg) = (z.min(0.0) - l1, (-z).min(0.0) - l1);
-            lc[j] = self.lw[j] + ls_pos;
-            lp[j] = self.lw[j] + ls_pos + ls_neg + self.log_inv_s[j];
-        }
-        (log_sum_exp(&lc[..self.k]), log_sum_exp(&lp[..self.k]))
-    }
-}
-
-impl Mixture {
     /// `(CDF, 1 - CDF, pdf)` at `x`, each accurate in its own tail, with one exponential per
-    /// component.
+    /// component: with `e = exp(-|z|)`, `sigmoid(z)` is `1/(1+e)` or `e/(1+e)` and
+    /// `sigmoid(z) sigmoid(-z) = e/(1+e)^2`.
     #[inline]
     fn cdf_sf_pdf(&self, x: f64) -> (f64, f64, f64) {
         let (mut cdf, mut sf, mut pdf) = (0.0, 0.0, 0.0);
@@ -366,11 +334,11 @@ impl MixLogisticCdf<'_> {
 impl Elementwise for MixLogisticCdf<'_> {
     fn forward(&self, i: usize, x: f64) -> (f64, f64) {
         let m = self.mixture(i);
-        let (cdf, pdf) = m.cdf_pdf(x);
+        let (cdf, _, pdf) = m.cdf_sf_pdf(x);
         if pdf >= f64::MIN_POSITIVE {
             (cdf, pdf.ln())
         } else {
-            let (lc, lp) = m.log_cdf_pdf(x);
+            let (lc, _, lp) = m.log_cdf_sf_pdf(x);
             (lc.exp(), lp)
         }
     }
@@ -383,7 +351,7 @@ impl Elementwise for MixLogisticCdf<'_> {
             Err(x) => return x,
         };
         safeguarded_newton(lo, hi, |x| {
-            let (f, p) = m.cdf_pdf(x);
+            let (f, _, p) = m.cdf_sf_pdf(x);
             (f - c, p)
         })
     }
