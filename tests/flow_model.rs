@@ -132,6 +132,10 @@ fn configurations_round_trip_through_json_and_bad_ones_are_rejected() {
         "width 6 cannot be stripe-split after space-to-depth"
     );
     odd.width = 8;
+    let mut many = odd.clone();
+    many.coupling.components = 65;
+    let e = many.validate().unwrap_err().to_string();
+    assert!(e.contains("at most 64"), "{e}");
     odd.coupling.heads = 3;
     assert!(FlowModel::new(&odd, Device::Cpu, Kind::Float).is_err());
     assert!(FlowModel::new(&FlowConfig::tiny(3, 8, 8), Device::Cpu, Kind::Int64).is_err());

@@ -157,18 +157,19 @@ pub struct MixLogisticCdf<'a> {
     pub log_scales: &'a [f64],
 }
 
-/// Most mixture components a coupling uses; parameters live on the stack.
-const MAX_K: usize = 64;
+/// Most mixture components a coupling may have (model configurations are checked against it);
+/// one element's parameters live on the stack.
+pub const MAX_COMPONENTS: usize = 64;
 
 /// One element's mixture, prepared once per call: weights (softmax of the logits), their logs,
 /// means, inverse scales (log-scales clamped below at [`MIN_LOG_SCALE`]) and their logs.
 struct Mixture {
     k: usize,
-    w: [f64; MAX_K],
-    lw: [f64; MAX_K],
-    mu: [f64; MAX_K],
-    inv_s: [f64; MAX_K],
-    log_inv_s: [f64; MAX_K],
+    w: [f64; MAX_COMPONENTS],
+    lw: [f64; MAX_COMPONENTS],
+    mu: [f64; MAX_COMPONENTS],
+    inv_s: [f64; MAX_COMPONENTS],
+    log_inv_s: [f64; MAX_COMPONENTS],
 }
 
 impl Mixture {
@@ -193,7 +194,11 @@ impl Mixture {
     /// `(log CDF, log(1 - CDF), log pdf)` by log-sum-exp over the components, for the far
     /// tails where one of them underflows.
     fn log_cdf_sf_pdf(&self, x: f64) -> (f64, f64, f64) {
-        let (mut lc, mut ls, mut lp) = ([0.0; MAX_K], [0.0; MAX_K], [0.0; MAX_K]);
+        let (mut lc, mut ls, mut lp) = (
+            [0.0; MAX_COMPONENTS],
+            [0.0; MAX_COMPONENTS],
+            [0.0; MAX_COMPONENTS],
+        );
         for j in 0..self.k {
             let z = (x - self.mu[j]) * self.inv_s[j];
             let l1 = (-z.abs()).exp().ln_1p();
@@ -307,11 +312,11 @@ impl MixLogisticCdf<'_> {
         );
         let mut m = Mixture {
             k,
-            w: [0.0; MAX_K],
-            lw: [0.0; MAX_K],
-            mu: [0.0; MAX_K],
-            inv_s: [0.0; MAX_K],
-            log_inv_s: [0.0; MAX_K],
+            w: [0.0; MAX_COMPONENTS],
+            lw: [0.0; MAX_COMPONENTS],
+            mu: [0.0; MAX_COMPONENTS],
+            inv_s: [0.0; MAX_COMPONENTS],
+            log_inv_s: [0.0; MAX_COMPONENTS],
         };
         let top = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let mut total = 0.0;

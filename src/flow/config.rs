@@ -330,9 +330,10 @@ fn check_coupling(name: &str, what: &str, c: &CouplingConfig) -> Result<()> {
             "model configuration {name}: {what}: {m}"
         )))
     };
-    if c.filters < 1 || c.components < 0 || c.heads < 0 {
+    let max_k = crate::codec::elementwise::MAX_COMPONENTS as i64;
+    if c.filters < 1 || !(0..=max_k).contains(&c.components) || c.heads < 0 {
         return bad(format!(
-            "filters {} components {} heads {} out of range",
+            "filters {} components {} heads {} out of range (components at most {max_k})",
             c.filters, c.components, c.heads
         ));
     }
